@@ -1,0 +1,148 @@
+"""Build: run the stages, render what changed, write it. Also ``check`` (no writing).
+
+The order is the design's first rule: load and validate everything, render every
+output that must change, and only then touch ``output/``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from site_builder.cache import Manifest, forget_manifest, load_manifest, save_manifest
+from site_builder.config import SiteConfig
+from site_builder.content import load_content
+from site_builder.errors import BuildFailed, SiteError, SiteWarning
+from site_builder.model import OutputSpec, Site
+from site_builder.outputs import TEMPLATES, plan_outputs
+from site_builder.site import build_site
+from site_builder.templates import check_templates, make_environment
+from site_builder.writer import OutputError, is_owned, remove_files, replace_file, write_site
+
+# Above this many changed files, a staged full build is cheaper than holding them in memory.
+INCREMENTAL_LIMIT = 2_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """A validated site and the list of its files, ready to render."""
+
+    site: Site
+    specs: tuple[OutputSpec, ...]
+    warnings: tuple[SiteError, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildResult:
+    """What a build did, for the summary line, the preview server and the tests."""
+
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+    skipped: int
+    pages: int
+    feeds: int
+    files: int
+    warnings: tuple[SiteError, ...]
+    seconds: float
+    next_scheduled: datetime | None
+
+
+def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
+    seen: dict[str, int] = defaultdict(int)
+    for spec in specs:
+        seen[spec.path] += 1
+    return [OutputError(f"two outputs would be written to {path!r}",
+                        hint="a file in content/ or templates/static/ shadows a generated page")
+            for path, n in sorted(seen.items()) if n > 1]
+
+
+def plan(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = False) -> Plan:
+    """Load, validate and place everything; raise ``BuildFailed`` with every problem."""
+    content, problems = load_content(config, jobs=jobs)
+    env = make_environment(config)
+    problems += check_templates(env, TEMPLATES)
+    site, site_problems = build_site(content.entries, config, now)
+    problems += site_problems
+    errors = [p for p in problems if strict or not isinstance(p, SiteWarning)]
+    if errors or site is None:
+        raise BuildFailed(errors)
+    specs = plan_outputs(site, env, config, content)
+    if duplicates := _duplicate_paths(specs):
+        raise BuildFailed(duplicates)
+    warnings = tuple(p for p in problems if isinstance(p, SiteWarning))
+    return Plan(site=site, specs=tuple(specs), warnings=warnings)
+
+
+def render_all(specs: Sequence[OutputSpec], problems: list[SiteError]
+               ) -> Iterator[tuple[str, bytes]]:
+    """Render lazily so each page is written and released; failures go to ``problems``."""
+    for spec in specs:
+        try:
+            yield spec.path, spec.render()
+        except SiteError as exc:
+            problems.append(exc)
+
+
+def _full_write(config: SiteConfig, specs: Sequence[OutputSpec], *, force: bool) -> None:
+    problems: list[SiteError] = []
+
+    def files() -> Iterator[tuple[str, bytes]]:
+        yield from render_all(specs, problems)
+        if problems:
+            raise BuildFailed(problems)
+
+    forget_manifest(config.root)
+    write_site(config.output_dir, files(), force=force)
+
+
+def _incremental_write(config: SiteConfig, specs: Sequence[OutputSpec], manifest: Manifest
+                       ) -> tuple[list[str], list[str]]:
+    changed = [s for s in specs if manifest.keys.get(s.path) != s.key]
+    problems: list[SiteError] = []
+    rendered = list(render_all(changed, problems))
+    if problems:
+        raise BuildFailed(problems)
+    for rel, data in rendered:
+        replace_file(config.output_dir, rel, data)
+    wanted = {s.path for s in specs}
+    stale = sorted(set(manifest.keys) - wanted)
+    remove_files(config.output_dir, stale)
+    return [rel for rel, _ in rendered], stale
+
+
+def _usable_manifest(config: SiteConfig, specs: Sequence[OutputSpec]) -> Manifest | None:
+    manifest = load_manifest(config.root, config.output_dir)
+    if manifest is None or not is_owned(config.output_dir):
+        return None
+    changed = sum(manifest.keys.get(s.path) != s.key for s in specs)
+    return manifest if changed <= INCREMENTAL_LIMIT else None
+
+
+def build(config: SiteConfig, *, now: datetime, jobs: int = 1, incremental: bool = True,
+          force: bool = False, strict: bool = False) -> BuildResult:
+    """Build the site into ``config.output_dir``; raise ``BuildFailed`` and write nothing."""
+    started = time.perf_counter()
+    result = plan(config, now=now, jobs=jobs, strict=strict)
+    specs = result.specs
+    manifest = _usable_manifest(config, specs) if incremental else None
+    if manifest is None:
+        _full_write(config, specs, force=force)
+        written, removed = [s.path for s in specs], list[str]()
+    else:
+        written, removed = _incremental_write(config, specs, manifest)
+    save_manifest(config.root, Manifest(output=str(config.output_dir),
+                                        keys={s.path: s.key for s in specs}))
+    return _result(result, written, removed, time.perf_counter() - started)
+
+
+def _result(p: Plan, written: list[str], removed: list[str], seconds: float) -> BuildResult:
+    paths = [s.path for s in p.specs]
+    feeds = sum(path.endswith(("feed.xml", "atom.xml", "feed.json")) for path in paths)
+    pages = sum(path.endswith(".html") for path in paths)
+    return BuildResult(written=tuple(written), removed=tuple(removed),
+                       skipped=len(paths) - len(written), pages=pages, feeds=feeds,
+                       files=len(paths) - pages - feeds, warnings=p.warnings, seconds=seconds,
+                       next_scheduled=p.site.next_scheduled)

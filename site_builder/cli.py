@@ -1,0 +1,182 @@
+"""Command line: ``site-builder init | new | build | serve | check``.
+
+The one place that reads the clock, prints, and turns problems into exit codes:
+0 ok, 1 content or template errors, 2 usage or configuration errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from site_builder import __version__
+from site_builder.build import BuildResult, build
+from site_builder.config import CONFIG_NAME, SiteConfig, load_config
+from site_builder.errors import BuildFailed, ConfigError, SiteError
+from site_builder.model import slugify
+from site_builder.templates import theme_dir
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def build_time() -> datetime:
+    """Now, or ``SOURCE_DATE_EPOCH`` so that scheduled posts publish reproducibly."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now(tz=UTC)
+
+
+def report(problems: Sequence[SiteError]) -> None:
+    for problem in problems:
+        print(problem.report(), file=sys.stderr)
+
+
+def exit_code(failure: BuildFailed) -> int:
+    usage = failure.problems and all(isinstance(p, ConfigError) for p in failure.problems)
+    return EXIT_USAGE if usage else EXIT_ERRORS
+
+
+def fail(failure: BuildFailed) -> int:
+    report(failure.problems)
+    count = len(failure.problems)
+    print(f"Build failed: {count} error{'s' if count != 1 else ''}; nothing was written.",
+          file=sys.stderr)
+    return exit_code(failure)
+
+
+def _config(args: argparse.Namespace) -> SiteConfig:
+    return load_config(Path(args.source), output=Path(args.output) if args.output else None,
+                       base_url=args.base_url, drafts=args.drafts, future=args.future)
+
+
+def summary(result: BuildResult) -> str:
+    changed = f"{len(result.written)} written, {result.skipped} unchanged"
+    if result.removed:
+        changed += f", {len(result.removed)} removed"
+    line = (f"Built {result.pages} pages, {result.feeds} feeds, {result.files} other files "
+            f"in {result.seconds:.2f} s ({changed})")
+    if result.next_scheduled:
+        line += f"\nNext scheduled article goes live at {result.next_scheduled.isoformat()}"
+    return line
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    try:
+        config = _config(args)
+        result = build(config, now=build_time(), jobs=args.jobs, incremental=not args.clean,
+                       force=args.force, strict=args.strict)
+    except BuildFailed as failure:
+        return fail(failure)
+    except SiteError as problem:
+        return fail(BuildFailed([problem]))
+    report(result.warnings)
+    print(summary(result))
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(Path(args.source))
+    except BuildFailed as failure:
+        return fail(failure)
+    slug = slugify(args.title)
+    if not slug:
+        print(f"error: title {args.title!r} has no letters or digits", file=sys.stderr)
+        return EXIT_USAGE
+    target = config.content_dir / "articles" / f"{slug}.md"
+    if target.exists():
+        print(f"error: {target.relative_to(config.root)} already exists", file=sys.stderr)
+        return EXIT_USAGE
+    when = build_time().astimezone(config.tz).replace(second=0, microsecond=0)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(new_article(args.title, when, config.author, draft=args.draft),
+                      encoding="utf-8")
+    print(target.relative_to(config.root).as_posix())
+    return EXIT_OK
+
+
+def _yaml_text(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def new_article(title: str, when: datetime, author: str, *, draft: bool) -> str:
+    lines = ["---", f"title: {_yaml_text(title)}", f"date: {when.isoformat()}", "tags: []"]
+    if author:
+        lines.append(f"author: {_yaml_text(author)}")
+    if draft:
+        lines.append("draft: true")
+    return "\n".join([*lines, "---", "", "Write the story here.", ""])
+
+
+SAMPLE_CONFIG = """\
+title = "{title}"
+description = "Tech news, every day, and a weekly digest."
+base_url = "https://news.example.org/"
+language = "en"
+timezone = "UTC"
+author = "The Editors"
+feed_size = 20
+per_page = 10
+"""
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = Path(args.directory)
+    if target.exists() and any(target.iterdir()):
+        print(f"error: {target} is not empty", file=sys.stderr)
+        return EXIT_USAGE
+    (target / "content" / "articles").mkdir(parents=True)
+    title = target.resolve().name.replace("-", " ").title() or "Tech Digest"
+    (target / CONFIG_NAME).write_text(SAMPLE_CONFIG.format(title=title), encoding="utf-8")
+    shutil.copytree(theme_dir(), target / "templates")
+    (target / ".gitignore").write_text("/output/\n/.site-builder/\n", encoding="utf-8")
+    when = build_time().replace(second=0, microsecond=0)
+    (target / "content" / "articles" / "hello-world.md").write_text(
+        new_article("Hello, world", when, "The Editors", draft=False), encoding="utf-8")
+    print(f"New site in {target}. Next: cd {target} && site-builder serve")
+    return EXIT_OK
+
+
+def _add_site_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", default=".", metavar="DIR", help="the site folder (default: .)")
+    p.add_argument("--output", metavar="DIR", help="where to write (default: SOURCE/output)")
+    p.add_argument("--base-url", metavar="URL",
+                   help="override base_url (also: SITE_BASE_URL)")
+    p.add_argument("--drafts", action="store_true", help="include draft articles")
+    p.add_argument("--future", action="store_true", help="include future-dated articles")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="processes for rendering Markdown (default: all cores)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="site-builder", description=__doc__.splitlines()[0])
+    top.add_argument("--version", action="version", version=f"site-builder {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    b = sub.add_parser("build", help="build the site into output/")
+    _add_site_options(b)
+    b.add_argument("--clean", action="store_true", help="ignore the cache; rebuild everything")
+    b.add_argument("--force", action="store_true",
+                   help="replace an output folder that site-builder did not create")
+    b.set_defaults(func=cmd_build)
+    n = sub.add_parser("new", help="start a new article with its front matter filled in")
+    n.add_argument("title")
+    n.add_argument("--source", default=".", metavar="DIR")
+    n.add_argument("--draft", action="store_true", help="mark it as a draft")
+    n.set_defaults(func=cmd_new)
+    i = sub.add_parser("init", help="create a new site: config, templates, one article")
+    i.add_argument("directory")
+    i.set_defaults(func=cmd_init)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.func(args)
+    return code

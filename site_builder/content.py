@@ -1,0 +1,146 @@
+"""Content stage: the only reader of ``content/``.
+
+Walks the folder in sorted order, decodes each Markdown file, validates its front
+matter and renders its body. Returns the entries, the files to copy as they are,
+and every problem found (a broken file never stops the others from being read).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, time
+from multiprocessing import get_context
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from site_builder.config import SiteConfig
+from site_builder.errors import ContentError, SiteError
+from site_builder.frontmatter import read_fields, split_front_matter
+from site_builder.markdown import render_markdown
+from site_builder.model import Entry, slugify
+
+PAGES_DIR = "pages"
+_JEKYLL_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(.+)")
+_POOL_THRESHOLD = 64  # below this, starting worker processes costs more than it saves
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Content:
+    """What ``content/`` holds: entries to place and other files to copy."""
+
+    entries: tuple[Entry, ...]
+    assets: tuple[str, ...]  # posix paths relative to content/
+
+
+def is_ignored(name: str) -> bool:
+    """Hidden files and editors' temporary and swap files are never content."""
+    return (name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
+            or name in ("4913", "Thumbs.db"))
+
+
+def walk(folder: Path) -> Iterator[Path]:
+    """Every file below ``folder`` that is not ignored, in a stable order."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not is_ignored(d))
+        for name in sorted(filenames):
+            if not is_ignored(name):
+                yield Path(dirpath) / name
+
+
+def load_content(config: SiteConfig, *, jobs: int = 1) -> tuple[Content, list[SiteError]]:
+    """Read and render everything under ``content/``."""
+    sources: list[tuple[str, bytes]] = []
+    assets: list[str] = []
+    problems: list[SiteError] = []
+    for path in walk(config.content_dir):
+        rel = path.relative_to(config.content_dir).as_posix()
+        if path.suffix.lower() != ".md":
+            assets.append(rel)
+            continue
+        try:
+            sources.append((f"content/{rel}", path.read_bytes()))
+        except OSError as exc:
+            problems.append(
+                ContentError(f"cannot read file: {exc.strerror}", path=f"content/{rel}")
+            )
+    entries: list[Entry] = []
+    for result in _parse_all(sources, config.timezone, jobs):
+        if isinstance(result, Entry):
+            entries.append(result)
+        else:
+            problems.extend(result)
+    return Content(entries=tuple(entries), assets=tuple(assets)), problems
+
+
+def _parse_all(
+    sources: list[tuple[str, bytes]], timezone: str, jobs: int
+) -> Iterable[Entry | list[SiteError]]:
+    zones = [timezone] * len(sources)
+    names = [name for name, _ in sources]
+    blobs = [data for _, data in sources]
+    if jobs <= 1 or len(sources) < _POOL_THRESHOLD:
+        return list(map(parse_entry, names, blobs, zones))
+    # forkserver: fork() beside the preview server's threads is unsafe.
+    context = get_context("forkserver" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        chunk = max(1, len(sources) // (jobs * 8))
+        return list(pool.map(parse_entry, names, blobs, zones, chunksize=chunk))
+
+
+def decode(data: bytes, *, path: str) -> str:
+    """UTF-8 text with a byte-order mark dropped and line endings made ``\\n``."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ContentError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            path=path, line=line, hint="save the file as UTF-8",
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _file_defaults(path: str, tz: ZoneInfo) -> tuple[str, datetime | None]:
+    """Slug and date a Jekyll-style ``YYYY-MM-DD-slug.md`` name supplies."""
+    stem = Path(path).stem
+    found = _JEKYLL_NAME.fullmatch(stem)
+    if not found:
+        return slugify(stem), None
+    try:
+        day = datetime(int(found[1]), int(found[2]), int(found[3]), tzinfo=tz)
+    except ValueError:
+        return slugify(stem), None
+    return slugify(found[4]), datetime.combine(day.date(), time(), tzinfo=tz)
+
+
+def parse_entry(path: str, data: bytes, timezone: str) -> Entry | list[SiteError]:
+    """One content file → an ``Entry``, or the problems that stop it."""
+    try:
+        text = decode(data, path=path)
+        front = split_front_matter(text, path=path)
+    except ContentError as exc:
+        return [exc]
+    tz = ZoneInfo(timezone)
+    is_page = path.startswith(f"content/{PAGES_DIR}/")
+    file_slug, file_date = _file_defaults(path, tz)
+    fields, problems = read_fields(front, path=path, tz=tz, file_slug=file_slug,
+                                   file_date=file_date, needs_date=not is_page)
+    if fields is None:
+        return problems
+    rendered = render_markdown(front.body, summary=fields.summary)
+    return Entry(
+        source_path=path, kind="page" if is_page else "article", title=fields.title,
+        slug=fields.slug, date=fields.date, updated=fields.updated, summary=rendered.summary,
+        html=rendered.html, toc=rendered.toc, words=rendered.words, tag_names=fields.tag_names,
+        category=fields.category, authors=fields.authors, sources=fields.sources,
+        image=fields.image, draft=fields.draft, feed_id=fields.feed_id, extra=fields.extra,
+    )
+
+
+def read_asset(config: SiteConfig, rel: str) -> bytes:
+    """The bytes of a file under ``content/`` that is copied as it is."""
+    return (config.content_dir / rel).read_bytes()

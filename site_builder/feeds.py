@@ -1,0 +1,204 @@
+"""Feed stage: a ``FeedSpec`` → RSS 2.0 and Atom (feedgen) or JSON Feed 1.1 bytes.
+
+Feeds must never carry the build time: feedgen stamps ``now()`` into
+``lastBuildDate``/``updated`` unless told otherwise, so every date here is set
+from the newest item.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+from feedgen.feed import FeedGenerator
+
+from site_builder import __version__
+from site_builder.config import SiteConfig
+from site_builder.markdown import plain_text
+from site_builder.model import Article, Source
+
+RSS, ATOM, JSON_FEED = "application/rss+xml", "application/atom+xml", "application/feed+json"
+FEED_FILES = {RSS: "feed.xml", ATOM: "atom.xml", JSON_FEED: "feed.json"}
+_FORMAT_NAMES = {RSS: "RSS", ATOM: "Atom", JSON_FEED: "JSON Feed"}
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_URL_ATTR = re.compile(r'\b(href|src|poster)="([^"]*)"')
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedLink:
+    """An autodiscovery link: ``<link rel="alternate" type=... href=...>``."""
+
+    title: str
+    type: str
+    url: str  # site-relative
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedItem:
+    id: str
+    title: str
+    url: str  # absolute
+    published: datetime
+    updated: datetime
+    summary: str  # HTML, URLs absolute
+    content: str  # HTML, URLs absolute
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    image: str | None = None  # absolute
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedSpec:
+    """One feed's channel data; ``folder`` is where its three formats live."""
+
+    title: str
+    description: str
+    page_url: str  # site-relative URL of the HTML page the feed mirrors
+    folder: str  # site-relative folder of feed.xml, atom.xml and feed.json
+    items: tuple[FeedItem, ...]
+
+    def url(self, kind: str) -> str:
+        return self.folder + FEED_FILES[kind]
+
+    def links(self) -> tuple[FeedLink, ...]:
+        return tuple(FeedLink(title=f"{self.title} ({_FORMAT_NAMES[k]})", type=k, url=self.url(k))
+                     for k in FEED_FILES)
+
+    @property
+    def updated(self) -> datetime:
+        return max((item.updated for item in self.items), default=_EPOCH)
+
+
+def xml_safe(text: str) -> str:
+    """Drop characters XML 1.0 forbids; one stray control byte must not break a feed."""
+    return _XML_INVALID.sub("", text)
+
+
+def absolutize(fragment: str, base: str) -> str:
+    """Resolve every href/src in an HTML fragment against ``base``: readers have no base."""
+    return _URL_ATTR.sub(lambda m: f'{m[1]}="{urljoin(base, m[2])}"', fragment)
+
+
+def article_item(article: Article, config: SiteConfig) -> FeedItem:
+    url = config.absolute(article.url)
+    image = urljoin(url, article.image) if article.image else None
+    return FeedItem(
+        id=article.feed_id or url, title=article.title, url=url, published=article.published,
+        updated=article.updated or article.published,
+        summary=absolutize(article.summary, url), content=absolutize(article.html, url),
+        authors=article.authors or ((config.author,) if config.author else ()),
+        tags=tuple(t.name for t in article.tags), sources=article.sources, image=image,
+    )
+
+
+def _channel(spec: FeedSpec, config: SiteConfig, kind: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(config.absolute(spec.folder + FEED_FILES[kind]))
+    fg.title(xml_safe(spec.title))
+    fg.description(xml_safe(spec.description or spec.title))
+    fg.subtitle(xml_safe(spec.description or spec.title))
+    fg.link(href=config.absolute(spec.page_url), rel="alternate")
+    fg.link(href=config.absolute(spec.url(kind)), rel="self", type=kind)
+    fg.language(config.language)
+    fg.generator("site_builder", version=__version__)
+    if config.author:
+        fg.author({"name": xml_safe(config.author)})
+    if config.copyright:
+        fg.rights(xml_safe(config.copyright))
+    fg.lastBuildDate(spec.updated)
+    fg.updated(spec.updated)
+    fg.pubDate(spec.updated)
+    for item in spec.items:
+        _add_entry(fg, item)
+    return fg
+
+
+def _add_entry(fg: FeedGenerator, item: FeedItem) -> None:
+    fe = fg.add_entry(order="append")
+    fe.id(item.id)
+    fe.guid(item.id, permalink=item.id == item.url)
+    fe.title(xml_safe(item.title))
+    fe.link(href=item.url, rel="alternate")
+    fe.published(item.published)
+    fe.updated(item.updated)
+    fe.summary(xml_safe(item.summary), type="html")
+    fe.description(xml_safe(item.summary) or xml_safe(item.title))
+    fe.content(xml_safe(item.content), type="CDATA")
+    for name in item.authors:
+        fe.author({"name": xml_safe(name)})
+        fe.dc.dc_creator(xml_safe(name))
+    for tag in item.tags:
+        fe.category(term=xml_safe(tag), label=xml_safe(tag))
+    for source in item.sources:
+        if source.url:
+            fe.link(href=source.url, rel="via", title=xml_safe(source.name))
+    first = next((s for s in item.sources if s.url), None)
+    if first is not None:
+        fe.source(url=first.url, title=xml_safe(first.name))
+
+
+def rss_feed(spec: FeedSpec, config: SiteConfig) -> bytes:
+    data: bytes = _channel(spec, config, RSS).rss_str(pretty=True)
+    return data
+
+
+def atom_feed(spec: FeedSpec, config: SiteConfig) -> bytes:
+    fg = _channel(spec, config, ATOM)
+    for entry in fg.entry():
+        # Atom content of type "CDATA" is not a thing; Atom wants escaped HTML.
+        entry.content(entry.content()["content"], type="html")
+    data: bytes = fg.atom_str(pretty=True)
+    return data
+
+
+def json_feed(spec: FeedSpec, config: SiteConfig) -> bytes:
+    feed: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": spec.title,
+        "home_page_url": config.absolute(spec.page_url),
+        "feed_url": config.absolute(spec.url(JSON_FEED)),
+        "description": spec.description,
+        "language": config.language,
+        "items": [_json_item(item) for item in spec.items],
+    }
+    if config.author:
+        feed["authors"] = [{"name": config.author}]
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _json_item(item: FeedItem) -> dict[str, object]:
+    out: dict[str, object] = {
+        "id": item.id, "url": item.url, "title": item.title, "content_html": item.content,
+        "summary": plain_text(item.summary), "date_published": item.published.isoformat(),
+        "date_modified": item.updated.isoformat(),
+    }
+    if item.authors:
+        out["authors"] = [{"name": name} for name in item.authors]
+    if item.tags:
+        out["tags"] = list(item.tags)
+    external = next((s.url for s in item.sources if s.url), None)
+    if external:
+        out["external_url"] = external
+    if item.image:
+        out["image"] = item.image
+    return out
+
+
+def render_feed(kind: str, spec: FeedSpec, config: SiteConfig) -> bytes:
+    renderers = {RSS: rss_feed, ATOM: atom_feed, JSON_FEED: json_feed}
+    return renderers[kind](spec, config)
+
+
+def site_feed(articles: Sequence[Article], config: SiteConfig, *, title: str, description: str,
+              page_url: str, folder: str) -> FeedSpec:
+    """The newest ``feed_size`` articles as a feed."""
+    items = tuple(article_item(a, config) for a in articles[: config.feed_size])
+    return FeedSpec(title=title, description=description, page_url=page_url, folder=folder,
+                    items=items)

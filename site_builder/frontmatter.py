@@ -1,0 +1,268 @@
+"""Front matter stage: the ``---`` YAML block of a content file → validated ``Fields``.
+
+Input is the decoded text of one file; output is typed values or ``ContentError``s
+that point at the line of the offending key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from site_builder.errors import ContentError, SiteError
+from site_builder.model import Source, slugify
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FENCE = "---"
+_MAX_NODES = 10_000  # far above real front matter; stops alias bombs before they expand
+_DATE_HINT = "expected 2026-11-24, 2026-11-24 09:30 or 2026-11-24T09:30:00+01:00"
+_DATE_TEXT = re.compile(
+    r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?\s*(Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrontMatter:
+    """The raw parts of a content file."""
+
+    meta: dict[str, Any]
+    yaml_text: str
+    body: str
+    body_line: int  # 1-based line of the file where the body starts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fields:
+    """Validated front matter values, before Markdown is rendered."""
+
+    title: str
+    slug: str
+    date: datetime | None
+    updated: datetime | None = None
+    summary: str | None = None  # Markdown
+    tag_names: tuple[str, ...] = ()
+    category: str | None = None
+    authors: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    image: str | None = None
+    draft: bool = False
+    feed_id: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def split_front_matter(text: str, *, path: str) -> FrontMatter:
+    """Separate the YAML block from the Markdown body and load it."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != _FENCE:
+        raise ContentError(
+            "missing front matter; expected a '---' line first", path=path, line=1,
+            hint="start the file with ---, then 'title: ...' and 'date: ...', then ---",
+        )
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in (_FENCE, "...")), None)
+    if end is None:
+        raise ContentError(
+            "front matter is not closed; expected a '---' line after the YAML", path=path,
+            line=1, hint="add a line with only --- where the front matter ends",
+        )
+    yaml_text = "\n".join(lines[1:end])
+    meta = _load_yaml(yaml_text, path=path)
+    return FrontMatter(meta=meta, yaml_text=yaml_text, body="\n".join(lines[end + 1 :]),
+                       body_line=end + 2)
+
+
+def _load_yaml(yaml_text: str, *, path: str) -> dict[str, Any]:
+    try:
+        meta = yaml.load(yaml_text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else None
+        column = mark.column + 1 if mark else None
+        raise ContentError(f"invalid YAML in front matter: {exc.problem or exc.context}",
+                           path=path, line=line, column=column) from None
+    except yaml.YAMLError as exc:
+        raise ContentError(f"invalid YAML in front matter: {exc}", path=path, line=2) from None
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise ContentError(f"front matter must be key: value pairs, got {_show(meta)}",
+                           path=path, line=2)
+    _check_size(meta, path=path)
+    return meta
+
+
+def _check_size(meta: object, *, path: str) -> None:
+    """Count nodes, following aliases, so "billion laughs" YAML cannot blow up later."""
+    stack, seen = [meta], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > _MAX_NODES:
+            raise ContentError(f"front matter is too large (over {_MAX_NODES:,} values "
+                               "once aliases are expanded)", path=path, line=2)
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _show(value: object) -> str:
+    text = repr(value) if not isinstance(value, datetime | date) else f"'{value}'"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Reader:
+    """Validates one file's front matter, collecting every problem with its line."""
+
+    def __init__(self, front: FrontMatter, *, path: str, tz: tzinfo) -> None:
+        self.meta, self.path, self.tz = front.meta, path, tz
+        self.yaml_text = front.yaml_text
+        self.problems: list[SiteError] = []
+
+    def error(self, key: str, message: str, hint: str | None = None) -> None:
+        found = re.search(rf"^({re.escape(key)})\s*:[ \t]*", self.yaml_text, re.MULTILINE)
+        line = column = None
+        if found:
+            line = self.yaml_text.count("\n", 0, found.start()) + 2
+            rest = self.yaml_text[found.end():].split("\n", 1)[0]
+            column = found.end() - found.start() + 1 if rest.strip() else None
+        self.problems.append(ContentError(f"{key}: {message}", path=self.path, line=line,
+                                          column=column, hint=hint))
+
+    def get(self, key: str, convert: Callable[[object], Any], default: Any = None) -> Any:
+        if key not in self.meta or self.meta[key] is None:
+            return default
+        try:
+            return convert(self.meta[key])
+        except _Invalid as exc:
+            self.error(key, f"{_show(self.meta[key])} {exc.expected}", exc.hint)
+            return default
+
+
+class _Invalid(Exception):
+    def __init__(self, expected: str, hint: str | None = None) -> None:
+        super().__init__(expected)
+        self.expected, self.hint = expected, hint
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Invalid("is not text; expected a string")
+    text = str(value).strip()
+    if not text:
+        raise _Invalid("is empty; expected some text")
+    return text
+
+
+def _as_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("is not true or false")
+    return value
+
+
+def _as_text_list(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items: list[object] = list(value.split(","))
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise _Invalid("is not a list; expected [a, b] or 'a, b'")
+    if any(isinstance(item, bool) or not isinstance(item, str | int | float) for item in items):
+        raise _Invalid("is not a list of strings; expected [a, b] or 'a, b'")
+    names = [str(item).strip() for item in items]
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _as_url(value: object) -> str:
+    url = _as_text(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _Invalid("is not an absolute http(s) URL")
+    return url
+
+
+def _as_source(value: object) -> Source:
+    if isinstance(value, str):
+        url = _as_url(value)
+        host = urlsplit(url).hostname or url
+        return Source(name=str(host).removeprefix("www."), url=url)
+    if isinstance(value, dict) and "name" in value and set(value) <= {"name", "url"}:
+        cited = _as_url(value["url"]) if value.get("url") is not None else None
+        return Source(name=_as_text(value["name"]), url=cited)
+    raise _Invalid("is not a source; expected a URL or {name: ..., url: ...}")
+
+
+def _as_sources(value: object) -> tuple[Source, ...]:
+    return tuple(_as_source(item) for item in (value if isinstance(value, list) else [value]))
+
+
+def parse_date(value: object, tz: tzinfo) -> datetime:
+    """A time-zone aware datetime from YAML's date, datetime or text; naive → ``tz``."""
+    if isinstance(value, str):
+        found = _DATE_TEXT.fullmatch(value.strip())
+        if not found:
+            raise _Invalid(f"is not a date; {_DATE_HINT}")
+        day, clock, zone = found.groups()
+        text = f"{day}T{clock or '00:00'}{(zone or '').replace('Z', '+00:00')}"
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise _Invalid(f"is not a valid date; {_DATE_HINT}") from None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=tz)
+    raise _Invalid(f"is not a date; {_DATE_HINT}")
+
+
+_KNOWN = frozenset(
+    ("title", "date", "updated", "slug", "summary", "tags", "category", "author", "authors",
+     "source", "image", "draft", "id")
+)
+
+
+def read_fields(
+    front: FrontMatter, *, path: str, tz: tzinfo, file_slug: str, file_date: datetime | None,
+    needs_date: bool,
+) -> tuple[Fields | None, list[SiteError]]:
+    """Validate the front matter of one file; ``None`` and every problem when invalid."""
+    r = _Reader(front, path=path, tz=tz)
+    if any(not isinstance(key, str) for key in r.meta):
+        bad = next(key for key in r.meta if not isinstance(key, str))
+        r.problems.append(ContentError(f"front matter key {bad!r} is not text", path=path,
+                                       line=2))
+    title = r.get("title", _as_text)
+    if title is None and r.meta.get("title") is None:
+        r.problems.append(ContentError("title: required field is missing", path=path, line=1,
+                                       hint="add a line such as 'title: Chip makers report ...'"))
+    when = r.get("date", lambda v: parse_date(v, tz), file_date)
+    if when is None and needs_date and "date" not in r.meta:
+        r.problems.append(ContentError(
+            "date: required field is missing", path=path, line=1,
+            hint="add 'date: 2026-11-24 09:30' or name the file YYYY-MM-DD-slug.md"))
+    slug: str = r.get("slug", _as_slug, file_slug or (slugify(title) if title else ""))
+    authors = r.get("authors", _as_text_list, ()) or r.get("author", lambda v: (_as_text(v),), ())
+    fields = Fields(
+        title=title or "", slug=slug, date=when,
+        updated=r.get("updated", lambda v: parse_date(v, tz)),
+        summary=r.get("summary", _as_text), tag_names=r.get("tags", _as_text_list, ()),
+        category=r.get("category", _as_text), authors=authors,
+        sources=r.get("source", _as_sources, ()), image=r.get("image", _as_text),
+        draft=r.get("draft", _as_bool, False), feed_id=r.get("id", _as_text),
+        extra={k: v for k, v in r.meta.items() if isinstance(k, str) and k not in _KNOWN},
+    )
+    return (None, r.problems) if r.problems else (fields, [])
+
+
+def _as_slug(value: object) -> str:
+    slug = slugify(_as_text(value))
+    if not slug:
+        raise _Invalid("has no letters or digits; expected a slug such as 'new-chip-fab'")
+    return slug
+

@@ -1,0 +1,96 @@
+"""Markdown stage: Markdown text → ``Rendered`` HTML, table of contents, summary, words.
+
+One configured ``markdown.Markdown`` per process, ``reset()`` between documents,
+because building the extension set costs more than rendering a short article.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import markdown
+from pygments.formatters import HtmlFormatter
+
+MORE = "<!--more-->"
+HIGHLIGHT_CLASS = "highlight"
+# Part of every cache key: a change of extensions or their options must re-render.
+OPTIONS_VERSION = "md-1"
+_EXTENSIONS = ["toc", "tables", "fenced_code", "codehilite", "footnotes", "attr_list",
+               "sane_lists", "abbr", "def_list"]
+_CONFIG: dict[str, dict[str, Any]] = {
+    "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-4"},
+    "codehilite": {"css_class": HIGHLIGHT_CLASS, "guess_lang": False},
+    "footnotes": {"BACKLINK_TITLE": "Back to the text"},
+}
+_TAGS = re.compile(r"<[^>]+>")
+_WORD = re.compile(r"\w+")
+_FIRST_PARAGRAPH = re.compile(r"<p>.*?</p>", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """An article body as HTML, with what lists and feeds need from it."""
+
+    html: str
+    toc: str
+    summary: str
+    words: int
+
+
+@cache
+def _converter() -> markdown.Markdown:
+    return markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_CONFIG,
+                             output_format="html")
+
+
+def _convert(text: str) -> tuple[str, list[dict[str, Any]], str]:
+    md = _converter()
+    md.reset()
+    body = md.convert(text)
+    return body, getattr(md, "toc_tokens", []), getattr(md, "toc", "")
+
+
+def render_markdown(text: str, *, summary: str | None = None) -> Rendered:
+    """Render an article body; ``summary`` is front matter Markdown that overrides the default.
+
+    The default summary is the text before ``<!--more-->``, else the first paragraph.
+    """
+    body, tokens, toc = _convert(text)
+    if summary is not None:
+        summary_html = _convert(summary)[0]
+    elif MORE in text:
+        summary_html = _convert(text.split(MORE, 1)[0])[0]
+    else:
+        first = _FIRST_PARAGRAPH.search(body)
+        summary_html = first.group(0) if first else ""
+    headings = _count_headings(tokens)
+    return Rendered(html=body, toc=toc if headings >= 2 else "",
+                    summary=_strip_anchors(summary_html), words=count_words(body))
+
+
+def _count_headings(tokens: list[dict[str, Any]]) -> int:
+    return sum(1 + _count_headings(t.get("children", [])) for t in tokens)
+
+
+def _strip_anchors(fragment: str) -> str:
+    """Summaries are shown out of context, where heading anchors would point nowhere."""
+    return re.sub(r'<a class="headerlink"[^>]*>.*?</a>', "", fragment)
+
+
+def count_words(fragment: str) -> int:
+    return len(_WORD.findall(html.unescape(_TAGS.sub(" ", fragment))))
+
+
+def plain_text(fragment: str) -> str:
+    """An HTML fragment as one line of text, for descriptions and meta tags."""
+    return " ".join(html.unescape(_TAGS.sub(" ", fragment)).split())
+
+
+def pygments_css(style: str, scope: str) -> str:
+    """The highlighting rules for ``style``, scoped under the CSS selector ``scope``."""
+    formatter: Any = HtmlFormatter(style=style)
+    return str(formatter.get_style_defs(f"{scope} .{HIGHLIGHT_CLASS}".strip()))

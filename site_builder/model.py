@@ -1,0 +1,193 @@
+"""The content model: frozen values that every stage after parsing passes along.
+
+No I/O and no configuration here; ``site.py`` fills in URLs, ``templates.py`` and
+``feeds.py`` read these objects as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Generic, Literal, TypeVar
+
+T = TypeVar("T")
+
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """Where a story came from: a publication's name and the cited URL."""
+
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One content file as its author wrote it: validated front matter + rendered body."""
+
+    source_path: str  # posix, relative to the site root: "content/articles/x.md"
+    kind: Literal["article", "page"]
+    title: str
+    slug: str
+    date: datetime | None  # required for articles; optional for static pages
+    updated: datetime | None = None
+    summary: str = ""  # HTML
+    html: str = ""  # the rendered body
+    toc: str = ""  # HTML list of the headings, empty when there are fewer than two
+    words: int = 0
+    tag_names: tuple[str, ...] = ()
+    category: str | None = None
+    authors: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    image: str | None = None
+    draft: bool = False
+    feed_id: str | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def reading_minutes(self) -> int:
+        """Minutes at 230 words a minute, never less than one."""
+        return max(1, round(self.words / 230))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Term:
+    """A tag or category as shown (``name``) and as addressed (``slug``, ``url``)."""
+
+    name: str
+    slug: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """A pointer to another page, for prev/next and related lists."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article(Entry):
+    """An entry placed on the site: its URL, its terms and its neighbours."""
+
+    url: str
+    tags: tuple[Term, ...] = ()
+    category_term: Term | None = None
+    newer: Link | None = None
+    older: Link | None = None
+    related: tuple[Article, ...] = ()
+
+    @property
+    def published(self) -> datetime:
+        """The article's date; every placed article has one."""
+        assert self.date is not None  # site.py drops articles without a date
+        return self.date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listing:
+    """A term with the articles filed under it, newest first."""
+
+    term: Term
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveMonth:
+    """The articles of one calendar month (in the site's time zone)."""
+
+    year: int
+    month: int
+    articles: tuple[Article, ...]
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Digest:
+    """A daily or weekly issue: the stories of one period, grouped by category."""
+
+    kind: Literal["daily", "weekly"]
+    key: str  # "2021-08-17" or "2021-W33"
+    number: int  # running issue number within its kind, oldest is 1
+    title: str
+    start: date
+    end: date  # inclusive
+    url: str
+    articles: tuple[Article, ...]
+    intro: str = ""  # HTML from content/digests/<key>.md
+    newer: Link | None = None
+    older: Link | None = None
+
+    @property
+    def groups(self) -> tuple[tuple[str, tuple[Article, ...]], ...]:
+        """(category, stories) in order of first appearance; uncategorised last."""
+        order: dict[str, list[Article]] = {}
+        for article in self.articles:
+            order.setdefault(article.category or "", []).append(article)
+        named = [(name, tuple(items)) for name, items in order.items() if name]
+        rest = [("More stories", tuple(order[""]))] if "" in order else []
+        return tuple(named + rest)
+
+    @property
+    def updated(self) -> datetime:
+        return max(a.updated or a.published for a in self.articles)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page(Generic[T]):
+    """One page of a paginated list: ``/tags/ai/``, ``/tags/ai/page/2/``, ..."""
+
+    items: tuple[T, ...]
+    number: int
+    count: int
+    url: str
+    first_url: str
+    prev_url: str | None = None
+    next_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Site:
+    """Everything the outputs are made from, already sorted and placed."""
+
+    articles: tuple[Article, ...]  # published, newest first
+    pages: tuple[Article, ...]  # static pages such as /about/
+    tags: tuple[Listing, ...]  # by slug
+    categories: tuple[Listing, ...]
+    authors: tuple[Listing, ...]
+    archive: tuple[ArchiveMonth, ...]  # newest month first
+    daily: tuple[Digest, ...]  # newest first
+    weekly: tuple[Digest, ...]
+    updated: datetime | None  # the newest date or update of any article
+    next_scheduled: datetime | None = None  # the earliest future article left out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputSpec:
+    """One file of the site: where it goes, what it depends on, how to make it."""
+
+    path: str  # posix, relative to output/
+    key: str  # digest of every input; equal keys mean equal bytes
+    render: Callable[[], bytes] = field(compare=False, repr=False)
+
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def slugify(text: str) -> str:
+    """A URL segment for ``text``: lower case, words joined by '-', letters kept.
+
+    Unicode letters survive (``Zürich`` → ``zürich``) because browsers and servers
+    handle UTF-8 paths; characters that mean something in a path do not.
+    """
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    slug = _NON_WORD.sub("-", normal.replace("_", "-")).strip("-")
+    return slug

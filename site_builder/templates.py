@@ -1,0 +1,148 @@
+"""Template stage: Jinja environment, filters and page rendering.
+
+Templates come from the site's ``templates/`` and fall back to the built-in theme,
+file by file, so a site overrides only what it changes. Jinja errors become
+``TemplateError``s located in the template file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from site_builder import __version__
+from site_builder.config import SiteConfig
+from site_builder.errors import TemplateError
+from site_builder.markdown import plain_text
+
+STATIC_DIR = "static"
+
+
+def theme_dir() -> Path:
+    """The built-in theme: packaged with the wheel, or the repository's templates/."""
+    package = Path(__file__).parent
+    packaged = package / "default_templates"
+    return packaged if packaged.is_dir() else package.parent / "templates"
+
+
+def template_dirs(config: SiteConfig) -> list[Path]:
+    """Where templates are looked up, the site's own first."""
+    dirs = [config.templates_dir, theme_dir()]
+    resolved = [d.resolve() for d in dirs if d.is_dir()]
+    return list(dict.fromkeys(resolved))
+
+
+def make_environment(config: SiteConfig) -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader([str(d) for d in template_dirs(config)])
+    env = jinja2.Environment(
+        loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"], default=True),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    tz = config.tz
+
+    def rel(site_path: str) -> str:
+        return config.base_path + site_path.lstrip("/")
+
+    def local(value: datetime) -> datetime:
+        return value.astimezone(tz)
+
+    def show_date(value: datetime | date, fmt: str = "%-d %B %Y") -> str:
+        return (local(value) if isinstance(value, datetime) else value).strftime(fmt)
+
+    def isodate(value: datetime | date) -> str:
+        return (local(value) if isinstance(value, datetime) else value).isoformat()
+
+    env.filters.update(rel=rel, absolute=config.absolute, date=show_date, isodate=isodate,
+                       plain=plain_text, truncate_words=truncate_words)
+    env.globals.update(config=config, version=__version__)
+    return env
+
+
+def truncate_words(text: str, count: int = 40) -> str:
+    words = str(text).split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+def _locate(exc: Exception, config: SiteConfig) -> tuple[str | None, int | None]:
+    """The template file and line a Jinja exception points at."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return _display_path(exc.filename, config), exc.lineno
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".html", ".xml", ".txt", ".json")):
+            return _display_path(frame.filename, config), frame.lineno
+    return None, None
+
+
+def _display_path(filename: str, config: SiteConfig) -> str:
+    path = Path(filename).resolve()
+    if path.is_relative_to(config.root):
+        return path.relative_to(config.root).as_posix()
+    return f"(built-in theme)/{path.relative_to(theme_dir().resolve()).as_posix()}"
+
+
+def template_error(exc: Exception, config: SiteConfig, name: str) -> TemplateError:
+    path, line = _locate(exc, config)
+    message = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"template {exc.name!r} not found"
+        path = path or f"templates/{exc.name}"
+    return TemplateError(message, path=path, line=line, hint=f"while rendering {name}")
+
+
+def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> bytes:
+    """Render ``name`` to UTF-8 bytes; Jinja failures become ``TemplateError``."""
+    config: SiteConfig = env.globals["config"]  # type: ignore[assignment]
+    try:
+        return env.get_template(name).render(context).encode("utf-8")
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise template_error(exc, config, name) from None
+
+
+def check_templates(env: jinja2.Environment, required: Iterable[str]) -> list[TemplateError]:
+    """Compile every template up front, so syntax errors are all reported in one build."""
+    config: SiteConfig = env.globals["config"]  # type: ignore[assignment]
+    names = set(env.list_templates(filter_func=_is_template))
+    problems = [TemplateError(f"template {name!r} not found", path=f"templates/{name}",
+                              hint="every site needs it; copy it from the built-in theme")
+                for name in sorted(set(required) - names)]
+    for name in sorted(names):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError as exc:
+            problems.append(template_error(exc, config, name))
+    return problems
+
+
+def _is_template(name: str) -> bool:
+    return not name.startswith(f"{STATIC_DIR}/") and name.endswith((".html", ".xml", ".txt"))
+
+
+def templates_fingerprint(config: SiteConfig) -> str:
+    """A digest of every template file, so any template edit changes every page key."""
+    digest = hashlib.sha256()
+    for folder in template_dirs(config):
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder).as_posix()
+            if path.is_file() and not rel.startswith(f"{STATIC_DIR}/"):
+                digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def theme_assets(config: SiteConfig) -> Iterator[tuple[str, Path]]:
+    """``(output path, file)`` for every static file; the site's own win over the theme's."""
+    seen: set[str] = set()
+    for folder in template_dirs(config):
+        static = folder / STATIC_DIR
+        for path in sorted(static.rglob("*")) if static.is_dir() else ():
+            rel = f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"
+            if path.is_file() and rel not in seen and not path.name.startswith("."):
+                seen.add(rel)
+                yield rel, path
+

@@ -20,7 +20,14 @@ from site_builder.model import OutputSpec, Site
 from site_builder.outputs import TEMPLATES, plan_outputs
 from site_builder.site import build_site
 from site_builder.templates import check_templates, make_environment
-from site_builder.writer import OutputError, is_owned, remove_files, replace_file, write_site
+from site_builder.writer import (
+    OutputError,
+    is_owned,
+    recover,
+    remove_files,
+    replace_file,
+    write_site,
+)
 
 # Above this many changed files, a staged full build is cheaper than holding them in memory.
 INCREMENTAL_LIMIT = 2_000
@@ -54,9 +61,14 @@ def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
     seen: dict[str, int] = defaultdict(int)
     for spec in specs:
         seen[spec.path] += 1
-    return [OutputError(f"two outputs would be written to {path!r}",
-                        hint="a file in content/ or templates/static/ shadows a generated page")
-            for path, n in sorted(seen.items()) if n > 1]
+    return [
+        OutputError(
+            f"two outputs would be written to {path!r}",
+            hint="a file in content/ or templates/static/ shadows a generated page",
+        )
+        for path, n in sorted(seen.items())
+        if n > 1
+    ]
 
 
 def plan(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = False) -> Plan:
@@ -76,8 +88,9 @@ def plan(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fal
     return Plan(site=site, specs=tuple(specs), warnings=warnings)
 
 
-def render_all(specs: Sequence[OutputSpec], problems: list[SiteError]
-               ) -> Iterator[tuple[str, bytes]]:
+def render_all(
+    specs: Sequence[OutputSpec], problems: list[SiteError]
+) -> Iterator[tuple[str, bytes]]:
     """Render lazily so each page is written and released; failures go to ``problems``."""
     for spec in specs:
         try:
@@ -98,8 +111,9 @@ def _full_write(config: SiteConfig, specs: Sequence[OutputSpec], *, force: bool)
     write_site(config.output_dir, files(), force=force)
 
 
-def _incremental_write(config: SiteConfig, specs: Sequence[OutputSpec], manifest: Manifest
-                       ) -> tuple[list[str], list[str]]:
+def _incremental_write(
+    config: SiteConfig, specs: Sequence[OutputSpec], manifest: Manifest
+) -> tuple[list[str], list[str]]:
     changed = [s for s in specs if manifest.keys.get(s.path) != s.key]
     problems: list[SiteError] = []
     rendered = list(render_all(changed, problems))
@@ -121,10 +135,18 @@ def _usable_manifest(config: SiteConfig, specs: Sequence[OutputSpec]) -> Manifes
     return manifest if changed <= INCREMENTAL_LIMIT else None
 
 
-def build(config: SiteConfig, *, now: datetime, jobs: int = 1, incremental: bool = True,
-          force: bool = False, strict: bool = False) -> BuildResult:
+def build(
+    config: SiteConfig,
+    *,
+    now: datetime,
+    jobs: int = 1,
+    incremental: bool = True,
+    force: bool = False,
+    strict: bool = False,
+) -> BuildResult:
     """Build the site into ``config.output_dir``; raise ``BuildFailed`` and write nothing."""
     started = time.perf_counter()
+    recover(config.output_dir)
     result = plan(config, now=now, jobs=jobs, strict=strict)
     specs = result.specs
     manifest = _usable_manifest(config, specs) if incremental else None
@@ -133,8 +155,9 @@ def build(config: SiteConfig, *, now: datetime, jobs: int = 1, incremental: bool
         written, removed = [s.path for s in specs], list[str]()
     else:
         written, removed = _incremental_write(config, specs, manifest)
-    save_manifest(config.root, Manifest(output=str(config.output_dir),
-                                        keys={s.path: s.key for s in specs}))
+    save_manifest(
+        config.root, Manifest(output=str(config.output_dir), keys={s.path: s.key for s in specs})
+    )
     return _result(result, written, removed, time.perf_counter() - started)
 
 
@@ -142,7 +165,14 @@ def _result(p: Plan, written: list[str], removed: list[str], seconds: float) -> 
     paths = [s.path for s in p.specs]
     feeds = sum(path.endswith(("feed.xml", "atom.xml", "feed.json")) for path in paths)
     pages = sum(path.endswith(".html") for path in paths)
-    return BuildResult(written=tuple(written), removed=tuple(removed),
-                       skipped=len(paths) - len(written), pages=pages, feeds=feeds,
-                       files=len(paths) - pages - feeds, warnings=p.warnings, seconds=seconds,
-                       next_scheduled=p.site.next_scheduled)
+    return BuildResult(
+        written=tuple(written),
+        removed=tuple(removed),
+        skipped=len(paths) - len(written),
+        pages=pages,
+        feeds=feeds,
+        files=len(paths) - pages - feeds,
+        warnings=p.warnings,
+        seconds=seconds,
+        next_scheduled=p.site.next_scheduled,
+    )

@@ -7,6 +7,8 @@ itself stays byte-identical wherever it is built.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -22,6 +24,15 @@ class Manifest:
 
     output: str
     keys: dict[str, str]
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of this package's own code: a new builder must not trust old outputs."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
 
 
 def manifest_path(root: Path) -> Path:

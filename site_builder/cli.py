@@ -45,22 +45,31 @@ def exit_code(failure: BuildFailed) -> int:
 def fail(failure: BuildFailed) -> int:
     report(failure.problems)
     count = len(failure.problems)
-    print(f"Build failed: {count} error{'s' if count != 1 else ''}; nothing was written.",
-          file=sys.stderr)
+    print(
+        f"Build failed: {count} error{'s' if count != 1 else ''}; nothing was written.",
+        file=sys.stderr,
+    )
     return exit_code(failure)
 
 
 def _config(args: argparse.Namespace) -> SiteConfig:
-    return load_config(Path(args.source), output=Path(args.output) if args.output else None,
-                       base_url=args.base_url, drafts=args.drafts, future=args.future)
+    return load_config(
+        Path(args.source),
+        output=Path(args.output) if args.output else None,
+        base_url=args.base_url,
+        drafts=args.drafts,
+        future=args.future,
+    )
 
 
 def summary(result: BuildResult) -> str:
     changed = f"{len(result.written)} written, {result.skipped} unchanged"
     if result.removed:
         changed += f", {len(result.removed)} removed"
-    line = (f"Built {result.pages} pages, {result.feeds} feeds, {result.files} other files "
-            f"in {result.seconds:.2f} s ({changed})")
+    line = (
+        f"Built {result.pages} pages, {result.feeds} feeds, {result.files} other files "
+        f"in {result.seconds:.2f} s ({changed})"
+    )
     if result.next_scheduled:
         line += f"\nNext scheduled article goes live at {result.next_scheduled.isoformat()}"
     return line
@@ -69,8 +78,14 @@ def summary(result: BuildResult) -> str:
 def cmd_build(args: argparse.Namespace) -> int:
     try:
         config = _config(args)
-        result = build(config, now=build_time(), jobs=args.jobs, incremental=not args.clean,
-                       force=args.force, strict=args.strict)
+        result = build(
+            config,
+            now=build_time(),
+            jobs=args.jobs,
+            incremental=not args.clean,
+            force=args.force,
+            strict=args.strict,
+        )
     except BuildFailed as failure:
         return fail(failure)
     except SiteError as problem:
@@ -95,8 +110,9 @@ def cmd_new(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     when = build_time().astimezone(config.tz).replace(second=0, microsecond=0)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(new_article(args.title, when, config.author, draft=args.draft),
-                      encoding="utf-8")
+    target.write_text(
+        new_article(args.title, when, config.author, draft=args.draft), encoding="utf-8"
+    )
     print(target.relative_to(config.root).as_posix())
     return EXIT_OK
 
@@ -138,7 +154,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     (target / ".gitignore").write_text("/output/\n/.site-builder/\n", encoding="utf-8")
     when = build_time().replace(second=0, microsecond=0)
     (target / "content" / "articles" / "hello-world.md").write_text(
-        new_article("Hello, world", when, "The Editors", draft=False), encoding="utf-8")
+        new_article("Hello, world", when, "The Editors", draft=False), encoding="utf-8"
+    )
     print(f"New site in {target}. Next: cd {target} && site-builder serve")
     return EXIT_OK
 
@@ -146,12 +163,16 @@ def cmd_init(args: argparse.Namespace) -> int:
 def _add_site_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default=".", metavar="DIR", help="the site folder (default: .)")
     p.add_argument("--output", metavar="DIR", help="where to write (default: SOURCE/output)")
-    p.add_argument("--base-url", metavar="URL",
-                   help="override base_url (also: SITE_BASE_URL)")
+    p.add_argument("--base-url", metavar="URL", help="override base_url (also: SITE_BASE_URL)")
     p.add_argument("--drafts", action="store_true", help="include draft articles")
     p.add_argument("--future", action="store_true", help="include future-dated articles")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                   help="processes for rendering Markdown (default: all cores)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes for rendering Markdown (default: all cores)",
+    )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
@@ -162,8 +183,11 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the site into output/")
     _add_site_options(b)
     b.add_argument("--clean", action="store_true", help="ignore the cache; rebuild everything")
-    b.add_argument("--force", action="store_true",
-                   help="replace an output folder that site-builder did not create")
+    b.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an output folder that site-builder did not create",
+    )
     b.set_defaults(func=cmd_build)
     n = sub.add_parser("new", help="start a new article with its front matter filled in")
     n.add_argument("title")

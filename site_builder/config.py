@@ -56,8 +56,11 @@ class SiteConfig:
 
     def fingerprint(self) -> str:
         """Every setting that shapes output, without where the site happens to live."""
-        shown = {f.name: getattr(self, f.name) for f in fields(self)
-                 if f.name not in ("root", "output_dir")}
+        shown = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("root", "output_dir")
+        }
         return repr(sorted(shown.items(), key=lambda kv: kv[0]))
 
     def absolute(self, site_path: str) -> str:
@@ -139,7 +142,8 @@ def _parse_toml(path: Path) -> tuple[dict[str, Any], str]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"no {CONFIG_NAME} here", path=path.name,
+            f"no {CONFIG_NAME} here",
+            path=path.name,
             hint="run 'site-builder init DIR' to start a site, or pass --source DIR",
         ) from None
     except (UnicodeDecodeError, OSError) as exc:
@@ -150,8 +154,9 @@ def _parse_toml(path: Path) -> tuple[dict[str, Any], str]:
         found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         message = re.sub(r"\s*\(at line.*\)$", "", str(exc))
         line, col = (int(found[1]), int(found[2])) if found else (None, None)
-        raise ConfigError(f"invalid TOML: {message}", path=path.name, line=line,
-                          column=col) from None
+        raise ConfigError(
+            f"invalid TOML: {message}", path=path.name, line=line, column=col
+        ) from None
 
 
 def _validate(raw: Mapping[str, Any], text: str) -> tuple[dict[str, object], list[ConfigError]]:
@@ -162,8 +167,11 @@ def _validate(raw: Mapping[str, Any], text: str) -> tuple[dict[str, object], lis
         if check is None:
             close = difflib.get_close_matches(key, _FIELDS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(_FIELDS)}"
-            problems.append(ConfigError(f"unknown key '{key}'", path=CONFIG_NAME,
-                                        line=_key_line(text, key), hint=hint))
+            problems.append(
+                ConfigError(
+                    f"unknown key '{key}'", path=CONFIG_NAME, line=_key_line(text, key), hint=hint
+                )
+            )
             continue
         try:
             values[key] = check(value)
@@ -171,8 +179,13 @@ def _validate(raw: Mapping[str, Any], text: str) -> tuple[dict[str, object], lis
             problems.append(ConfigError(str(exc), path=CONFIG_NAME, line=_key_line(text, key)))
     for key in _REQUIRED:
         if key not in raw:
-            problems.append(ConfigError(f"{key}: required key is missing", path=CONFIG_NAME,
-                                        hint=f"add a line such as {key} = \"...\""))
+            problems.append(
+                ConfigError(
+                    f"{key}: required key is missing",
+                    path=CONFIG_NAME,
+                    hint=f'add a line such as {key} = "..."',
+                )
+            )
     return values, problems
 
 
@@ -216,6 +229,4 @@ def load_config(
         problems.append(exc)
     if problems:
         raise BuildFailed(problems)
-    return SiteConfig(root=root, output_dir=out, drafts=drafts, future=future,
-                      **values)  # type: ignore[arg-type]
-
+    return SiteConfig(root=root, output_dir=out, drafts=drafts, future=future, **values)  # type: ignore[arg-type]

@@ -38,8 +38,11 @@ class Content:
 
 def is_ignored(name: str) -> bool:
     """Hidden files and editors' temporary and swap files are never content."""
-    return (name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
-            or name in ("4913", "Thumbs.db"))
+    return (
+        name.startswith((".", "#", "~"))
+        or name.endswith(("~", ".swp", ".swx", ".tmp"))
+        or name in ("4913", "Thumbs.db")
+    )
 
 
 def walk(folder: Path) -> Iterator[Path]:
@@ -97,9 +100,13 @@ def decode(data: bytes, *, path: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ContentError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            path=path, line=line, hint="save the file as UTF-8",
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot start a character here",
+            path=path,
+            line=line,
+            column=column,
+            hint="save the file as UTF-8 (it looks like Latin-1 or Windows-1252)",
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -127,17 +134,31 @@ def parse_entry(path: str, data: bytes, timezone: str) -> Entry | list[SiteError
     tz = ZoneInfo(timezone)
     is_page = path.startswith(f"content/{PAGES_DIR}/")
     file_slug, file_date = _file_defaults(path, tz)
-    fields, problems = read_fields(front, path=path, tz=tz, file_slug=file_slug,
-                                   file_date=file_date, needs_date=not is_page)
+    fields, problems = read_fields(
+        front, path=path, tz=tz, file_slug=file_slug, file_date=file_date, needs_date=not is_page
+    )
     if fields is None:
         return problems
     rendered = render_markdown(front.body, summary=fields.summary)
     return Entry(
-        source_path=path, kind="page" if is_page else "article", title=fields.title,
-        slug=fields.slug, date=fields.date, updated=fields.updated, summary=rendered.summary,
-        html=rendered.html, toc=rendered.toc, words=rendered.words, tag_names=fields.tag_names,
-        category=fields.category, authors=fields.authors, sources=fields.sources,
-        image=fields.image, draft=fields.draft, feed_id=fields.feed_id, extra=fields.extra,
+        source_path=path,
+        kind="page" if is_page else "article",
+        title=fields.title,
+        slug=fields.slug,
+        date=fields.date,
+        updated=fields.updated,
+        summary=rendered.summary,
+        html=rendered.html,
+        toc=rendered.toc,
+        words=rendered.words,
+        tag_names=fields.tag_names,
+        category=fields.category,
+        authors=fields.authors,
+        sources=fields.sources,
+        image=fields.image,
+        draft=fields.draft,
+        feed_id=fields.feed_id,
+        extra=fields.extra,
     )
 
 

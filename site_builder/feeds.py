@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from site_builder import __version__
 from site_builder.config import SiteConfig
-from site_builder.markdown import plain_text
+from site_builder.markdown import plain_text, strip_heading_anchors
 from site_builder.model import Article, Source
 
 RSS, ATOM, JSON_FEED = "application/rss+xml", "application/atom+xml", "application/feed+json"
@@ -27,6 +28,7 @@ _FORMAT_NAMES = {RSS: "RSS", ATOM: "Atom", JSON_FEED: "JSON Feed"}
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _URL_ATTR = re.compile(r'\b(href|src|poster)="([^"]*)"')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,8 +69,10 @@ class FeedSpec:
         return self.folder + FEED_FILES[kind]
 
     def links(self) -> tuple[FeedLink, ...]:
-        return tuple(FeedLink(title=f"{self.title} ({_FORMAT_NAMES[k]})", type=k, url=self.url(k))
-                     for k in FEED_FILES)
+        return tuple(
+            FeedLink(title=f"{self.title} ({_FORMAT_NAMES[k]})", type=k, url=self.url(k))
+            for k in FEED_FILES
+        )
 
     @property
     def updated(self) -> datetime:
@@ -89,11 +93,17 @@ def article_item(article: Article, config: SiteConfig) -> FeedItem:
     url = config.absolute(article.url)
     image = urljoin(url, article.image) if article.image else None
     return FeedItem(
-        id=article.feed_id or url, title=article.title, url=url, published=article.published,
+        id=article.feed_id or url,
+        title=article.title,
+        url=url,
+        published=article.published,
         updated=article.updated or article.published,
-        summary=absolutize(article.summary, url), content=absolutize(article.html, url),
+        summary=absolutize(article.summary, url),
+        content=absolutize(strip_heading_anchors(article.html), url),
         authors=article.authors or ((config.author,) if config.author else ()),
-        tags=tuple(t.name for t in article.tags), sources=article.sources, image=image,
+        tags=tuple(t.name for t in article.tags),
+        sources=article.sources,
+        image=image,
     )
 
 
@@ -104,8 +114,9 @@ def _channel(spec: FeedSpec, config: SiteConfig, kind: str) -> FeedGenerator:
     fg.title(xml_safe(spec.title))
     fg.description(xml_safe(spec.description or spec.title))
     fg.subtitle(xml_safe(spec.description or spec.title))
-    fg.link(href=config.absolute(spec.page_url), rel="alternate")
+    # feedgen gives RSS the last link added: the page, not the feed itself.
     fg.link(href=config.absolute(spec.url(kind)), rel="self", type=kind)
+    fg.link(href=config.absolute(spec.page_url), rel="alternate")
     fg.language(config.language)
     fg.generator("site_builder", version=__version__)
     if config.author:
@@ -154,8 +165,23 @@ def atom_feed(spec: FeedSpec, config: SiteConfig) -> bytes:
     for entry in fg.entry():
         # Atom content of type "CDATA" is not a thing; Atom wants escaped HTML.
         entry.content(entry.content()["content"], type="html")
-    data: bytes = fg.atom_str(pretty=True)
-    return data
+    root = etree.fromstring(fg.atom_str(pretty=False))
+    _restore_link_relations(root, spec.items)
+    etree.indent(root, space="  ")
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return data + b"\n"
+
+
+def _restore_link_relations(root: etree._Element, items: Sequence[FeedItem]) -> None:
+    """feedgen 1.0 drops rel/title from entry links; put back alternate and via."""
+    entries = root.findall(f"{{{_ATOM_NS}}}entry")
+    for entry, item in zip(entries, items, strict=True):
+        links = entry.findall(f"{{{_ATOM_NS}}}link")
+        links[0].set("rel", "alternate")
+        links[0].set("type", "text/html")
+        for link, source in zip(links[1:], [s for s in item.sources if s.url], strict=True):
+            link.set("rel", "via")
+            link.set("title", xml_safe(source.name))
 
 
 def json_feed(spec: FeedSpec, config: SiteConfig) -> bytes:
@@ -175,8 +201,12 @@ def json_feed(spec: FeedSpec, config: SiteConfig) -> bytes:
 
 def _json_item(item: FeedItem) -> dict[str, object]:
     out: dict[str, object] = {
-        "id": item.id, "url": item.url, "title": item.title, "content_html": item.content,
-        "summary": plain_text(item.summary), "date_published": item.published.isoformat(),
+        "id": item.id,
+        "url": item.url,
+        "title": item.title,
+        "content_html": item.content,
+        "summary": plain_text(item.summary),
+        "date_published": item.published.isoformat(),
         "date_modified": item.updated.isoformat(),
     }
     if item.authors:
@@ -196,9 +226,17 @@ def render_feed(kind: str, spec: FeedSpec, config: SiteConfig) -> bytes:
     return renderers[kind](spec, config)
 
 
-def site_feed(articles: Sequence[Article], config: SiteConfig, *, title: str, description: str,
-              page_url: str, folder: str) -> FeedSpec:
+def site_feed(
+    articles: Sequence[Article],
+    config: SiteConfig,
+    *,
+    title: str,
+    description: str,
+    page_url: str,
+    folder: str,
+) -> FeedSpec:
     """The newest ``feed_size`` articles as a feed."""
     items = tuple(article_item(a, config) for a in articles[: config.feed_size])
-    return FeedSpec(title=title, description=description, page_url=page_url, folder=folder,
-                    items=items)
+    return FeedSpec(
+        title=title, description=description, page_url=page_url, folder=folder, items=items
+    )

@@ -18,7 +18,18 @@ import yaml
 from site_builder.errors import ContentError, SiteError
 from site_builder.model import Source, slugify
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):
+    """Safe loading, dates left as text: PyYAML's own date errors have no location."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
+
+
 _FENCE = "---"
 _MAX_NODES = 10_000  # far above real front matter; stops alias bombs before they expand
 _DATE_HINT = "expected 2026-11-24, 2026-11-24 09:30 or 2026-11-24T09:30:00+01:00"
@@ -61,39 +72,54 @@ def split_front_matter(text: str, *, path: str) -> FrontMatter:
     lines = text.split("\n")
     if not lines or lines[0].rstrip() != _FENCE:
         raise ContentError(
-            "missing front matter; expected a '---' line first", path=path, line=1,
+            "missing front matter; expected a '---' line first",
+            path=path,
+            line=1,
             hint="start the file with ---, then 'title: ...' and 'date: ...', then ---",
         )
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in (_FENCE, "...")), None)
     if end is None:
         raise ContentError(
-            "front matter is not closed; expected a '---' line after the YAML", path=path,
-            line=1, hint="add a line with only --- where the front matter ends",
+            "front matter is not closed; expected a '---' line after the YAML",
+            path=path,
+            line=1,
+            hint="add a line with only --- where the front matter ends",
         )
     yaml_text = "\n".join(lines[1:end])
     meta = _load_yaml(yaml_text, path=path)
-    return FrontMatter(meta=meta, yaml_text=yaml_text, body="\n".join(lines[end + 1 :]),
-                       body_line=end + 2)
+    return FrontMatter(
+        meta=meta, yaml_text=yaml_text, body="\n".join(lines[end + 1 :]), body_line=end + 2
+    )
 
 
 def _load_yaml(yaml_text: str, *, path: str) -> dict[str, Any]:
     try:
         meta = yaml.load(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else None
-        column = mark.column + 1 if mark else None
-        raise ContentError(f"invalid YAML in front matter: {exc.problem or exc.context}",
-                           path=path, line=line, column=column) from None
+        raise _yaml_error(exc, yaml_text, path) from None
     except yaml.YAMLError as exc:
         raise ContentError(f"invalid YAML in front matter: {exc}", path=path, line=2) from None
     if meta is None:
         return {}
     if not isinstance(meta, dict):
-        raise ContentError(f"front matter must be key: value pairs, got {_show(meta)}",
-                           path=path, line=2)
+        raise ContentError(
+            f"front matter must be key: value pairs, got {_show(meta)}", path=path, line=2
+        )
     _check_size(meta, path=path)
     return meta
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, yaml_text: str, path: str) -> ContentError:
+    """Locate a YAML error; an unclosed bracket is reported where it was opened."""
+    mark = exc.problem_mark or exc.context_mark
+    message = f"invalid YAML in front matter: {exc.problem or exc.context}"
+    at_end = mark is not None and mark.line >= yaml_text.count("\n")
+    if at_end and exc.context_mark is not None and exc.context:
+        mark = exc.context_mark
+        message += f"; {exc.context} that starts here"
+    line = mark.line + 2 if mark else None
+    column = mark.column + 1 if mark else None
+    return ContentError(message, path=path, line=line, column=column)
 
 
 def _check_size(meta: object, *, path: str) -> None:
@@ -103,8 +129,11 @@ def _check_size(meta: object, *, path: str) -> None:
         node = stack.pop()
         seen += 1
         if seen > _MAX_NODES:
-            raise ContentError(f"front matter is too large (over {_MAX_NODES:,} values "
-                               "once aliases are expanded)", path=path, line=2)
+            raise ContentError(
+                f"front matter is too large (over {_MAX_NODES:,} values once aliases are expanded)",
+                path=path,
+                line=2,
+            )
         if isinstance(node, dict):
             stack.extend(node.keys())
             stack.extend(node.values())
@@ -130,10 +159,11 @@ class _Reader:
         line = column = None
         if found:
             line = self.yaml_text.count("\n", 0, found.start()) + 2
-            rest = self.yaml_text[found.end():].split("\n", 1)[0]
+            rest = self.yaml_text[found.end() :].split("\n", 1)[0]
             column = found.end() - found.start() + 1 if rest.strip() else None
-        self.problems.append(ContentError(f"{key}: {message}", path=self.path, line=line,
-                                          column=column, hint=hint))
+        self.problems.append(
+            ContentError(f"{key}: {message}", path=self.path, line=line, column=column, hint=hint)
+        )
 
     def get(self, key: str, convert: Callable[[object], Any], default: Any = None) -> Any:
         if key not in self.meta or self.meta[key] is None:
@@ -222,39 +252,73 @@ def parse_date(value: object, tz: tzinfo) -> datetime:
 
 
 _KNOWN = frozenset(
-    ("title", "date", "updated", "slug", "summary", "tags", "category", "author", "authors",
-     "source", "image", "draft", "id")
+    (
+        "title",
+        "date",
+        "updated",
+        "slug",
+        "summary",
+        "tags",
+        "category",
+        "author",
+        "authors",
+        "source",
+        "image",
+        "draft",
+        "id",
+    )
 )
 
 
 def read_fields(
-    front: FrontMatter, *, path: str, tz: tzinfo, file_slug: str, file_date: datetime | None,
+    front: FrontMatter,
+    *,
+    path: str,
+    tz: tzinfo,
+    file_slug: str,
+    file_date: datetime | None,
     needs_date: bool,
 ) -> tuple[Fields | None, list[SiteError]]:
     """Validate the front matter of one file; ``None`` and every problem when invalid."""
     r = _Reader(front, path=path, tz=tz)
     if any(not isinstance(key, str) for key in r.meta):
         bad = next(key for key in r.meta if not isinstance(key, str))
-        r.problems.append(ContentError(f"front matter key {bad!r} is not text", path=path,
-                                       line=2))
+        r.problems.append(ContentError(f"front matter key {bad!r} is not text", path=path, line=2))
     title = r.get("title", _as_text)
     if title is None and r.meta.get("title") is None:
-        r.problems.append(ContentError("title: required field is missing", path=path, line=1,
-                                       hint="add a line such as 'title: Chip makers report ...'"))
+        r.problems.append(
+            ContentError(
+                "title: required field is missing",
+                path=path,
+                line=1,
+                hint="add a line such as 'title: Chip makers report ...'",
+            )
+        )
     when = r.get("date", lambda v: parse_date(v, tz), file_date)
     if when is None and needs_date and "date" not in r.meta:
-        r.problems.append(ContentError(
-            "date: required field is missing", path=path, line=1,
-            hint="add 'date: 2026-11-24 09:30' or name the file YYYY-MM-DD-slug.md"))
+        r.problems.append(
+            ContentError(
+                "date: required field is missing",
+                path=path,
+                line=1,
+                hint="add 'date: 2026-11-24 09:30' or name the file YYYY-MM-DD-slug.md",
+            )
+        )
     slug: str = r.get("slug", _as_slug, file_slug or (slugify(title) if title else ""))
     authors = r.get("authors", _as_text_list, ()) or r.get("author", lambda v: (_as_text(v),), ())
     fields = Fields(
-        title=title or "", slug=slug, date=when,
+        title=title or "",
+        slug=slug,
+        date=when,
         updated=r.get("updated", lambda v: parse_date(v, tz)),
-        summary=r.get("summary", _as_text), tag_names=r.get("tags", _as_text_list, ()),
-        category=r.get("category", _as_text), authors=authors,
-        sources=r.get("source", _as_sources, ()), image=r.get("image", _as_text),
-        draft=r.get("draft", _as_bool, False), feed_id=r.get("id", _as_text),
+        summary=r.get("summary", _as_text),
+        tag_names=r.get("tags", _as_text_list, ()),
+        category=r.get("category", _as_text),
+        authors=authors,
+        sources=r.get("source", _as_sources, ()),
+        image=r.get("image", _as_text),
+        draft=r.get("draft", _as_bool, False),
+        feed_id=r.get("id", _as_text),
         extra={k: v for k, v in r.meta.items() if isinstance(k, str) and k not in _KNOWN},
     )
     return (None, r.problems) if r.problems else (fields, [])
@@ -265,4 +329,3 @@ def _as_slug(value: object) -> str:
     if not slug:
         raise _Invalid("has no letters or digits; expected a slug such as 'new-chip-fab'")
     return slug
-

@@ -19,8 +19,17 @@ MORE = "<!--more-->"
 HIGHLIGHT_CLASS = "highlight"
 # Part of every cache key: a change of extensions or their options must re-render.
 OPTIONS_VERSION = "md-1"
-_EXTENSIONS = ["toc", "tables", "fenced_code", "codehilite", "footnotes", "attr_list",
-               "sane_lists", "abbr", "def_list"]
+_EXTENSIONS = [
+    "toc",
+    "tables",
+    "fenced_code",
+    "codehilite",
+    "footnotes",
+    "attr_list",
+    "sane_lists",
+    "abbr",
+    "def_list",
+]
 _CONFIG: dict[str, dict[str, Any]] = {
     "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-4"},
     "codehilite": {"css_class": HIGHLIGHT_CLASS, "guess_lang": False},
@@ -43,8 +52,9 @@ class Rendered:
 
 @cache
 def _converter() -> markdown.Markdown:
-    return markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_CONFIG,
-                             output_format="html")
+    return markdown.Markdown(
+        extensions=_EXTENSIONS, extension_configs=_CONFIG, output_format="html"
+    )
 
 
 def _convert(text: str) -> tuple[str, list[dict[str, Any]], str]:
@@ -68,16 +78,20 @@ def render_markdown(text: str, *, summary: str | None = None) -> Rendered:
         first = _FIRST_PARAGRAPH.search(body)
         summary_html = first.group(0) if first else ""
     headings = _count_headings(tokens)
-    return Rendered(html=body, toc=toc if headings >= 2 else "",
-                    summary=_strip_anchors(summary_html), words=count_words(body))
+    return Rendered(
+        html=body,
+        toc=toc if headings >= 2 else "",
+        summary=strip_heading_anchors(summary_html),
+        words=count_words(body),
+    )
 
 
 def _count_headings(tokens: list[dict[str, Any]]) -> int:
     return sum(1 + _count_headings(t.get("children", [])) for t in tokens)
 
 
-def _strip_anchors(fragment: str) -> str:
-    """Summaries are shown out of context, where heading anchors would point nowhere."""
+def strip_heading_anchors(fragment: str) -> str:
+    """Drop the pilcrow links of headings: out of the page (summaries, feeds) they are noise."""
     return re.sub(r'<a class="headerlink"[^>]*>.*?</a>', "", fragment)
 
 

@@ -16,7 +16,6 @@ from typing import Generic, Literal, TypeVar
 T = TypeVar("T")
 
 
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
     """Where a story came from: a publication's name and the cited URL."""

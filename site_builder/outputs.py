@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from site_builder import __version__
+from site_builder.cache import code_fingerprint
 from site_builder.config import SiteConfig
 from site_builder.content import Content, read_asset
 from site_builder.feeds import (
@@ -42,22 +42,45 @@ class Taxonomy:
     singular: str  # "Tag"
 
 
-TEMPLATES = ("index.html", "article.html", "page.html", "taxonomy.html", "term.html",
-             "archive.html", "digest.html", "digests.html", "404.html")
-TAXONOMIES = (Taxonomy(name="tags", title="Tags", singular="Tag"),
-              Taxonomy(name="categories", title="Categories", singular="Category"),
-              Taxonomy(name="authors", title="Authors", singular="Author"))
+TEMPLATES = (
+    "index.html",
+    "article.html",
+    "page.html",
+    "taxonomy.html",
+    "term.html",
+    "archive.html",
+    "digest.html",
+    "digests.html",
+    "404.html",
+)
+TAXONOMIES = (
+    Taxonomy(name="tags", title="Tags", singular="Tag"),
+    Taxonomy(name="categories", title="Categories", singular="Category"),
+    Taxonomy(name="authors", title="Authors", singular="Author"),
+)
 
 
 def _digest(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    text = repr((code_fingerprint(), parts))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def card(article: Article) -> tuple[object, ...]:
     """What a list, feed summary or sitemap shows of an article: its key in those outputs."""
-    return (article.title, article.url, article.date, article.updated, article.summary,
-            article.tags, article.category_term, article.authors, article.words,
-            article.sources, article.image, article.feed_id)
+    return (
+        article.title,
+        article.url,
+        article.date,
+        article.updated,
+        article.summary,
+        article.tags,
+        article.category_term,
+        article.authors,
+        article.words,
+        article.sources,
+        article.image,
+        article.feed_id,
+    )
 
 
 class _Planner:
@@ -65,26 +88,37 @@ class _Planner:
 
     def __init__(self, site: Site, env: jinja2.Environment, config: SiteConfig) -> None:
         self.site, self.env, self.config = site, env, config
-        self.html_key = _digest(__version__, templates_fingerprint(config), config.fingerprint(),
-                                _site_nav(site))
+        self.html_key = _digest(
+            templates_fingerprint(config), config.fingerprint(), _site_nav(site)
+        )
         self.site_feeds = _site_feed(site, config)
         self.specs: list[OutputSpec] = []
 
     def add(self, path: str, key: str, make: Callable[[], bytes]) -> None:
         self.specs.append(OutputSpec(path=path, key=key, render=make))
 
-    def page(self, url: str, template: str, key_parts: object, feeds: Sequence[FeedLink] = (),
-             **context: Any) -> None:
+    def page(
+        self,
+        url: str,
+        template: str,
+        key_parts: object,
+        feeds: Sequence[FeedLink] = (),
+        **context: Any,
+    ) -> None:
         links = (*self.site_feeds.links(), *feeds)
         ctx = {"site": self.site, "page_url": url, "feeds": links, **context}
-        self.add(output_path(url), _digest(self.html_key, template, url, key_parts, links),
-                 lambda: render(self.env, template, ctx))
+        self.add(
+            output_path(url),
+            _digest(self.html_key, template, url, key_parts, links),
+            lambda: render(self.env, template, ctx),
+        )
 
     def feed(self, spec: FeedSpec) -> None:
         for kind in FEED_FILES:
-            key = _digest(__version__, repr(self.config), kind, spec)
-            self.add(output_path(spec.url(kind)), key,
-                     lambda k=kind: render_feed(k, spec, self.config))  # type: ignore[misc]
+            key = _digest(repr(self.config), kind, spec)
+            self.add(
+                output_path(spec.url(kind)), key, lambda k=kind: render_feed(k, spec, self.config)
+            )  # type: ignore[misc]
 
 
 def _site_nav(site: Site) -> tuple[object, ...]:
@@ -93,18 +127,30 @@ def _site_nav(site: Site) -> tuple[object, ...]:
 
 
 def _site_feed(site: Site, config: SiteConfig) -> FeedSpec:
-    return site_feed(site.articles, config, title=config.title, description=config.description,
-                     page_url="/", folder="/")
+    return site_feed(
+        site.articles,
+        config,
+        title=config.title,
+        description=config.description,
+        page_url="/",
+        folder="/",
+    )
 
 
 def _front_pages(p: _Planner) -> None:
     latest = p.site.weekly[0] if p.site.weekly else None
     for page in paginate(p.site.articles, p.config.per_page, "/"):
         digest = latest if page.number == 1 else None
-        digest_key = (digest.url, digest.title, tuple(map(card, digest.articles))
-                      ) if digest else None
-        p.page(page.url, "index.html", (page.number, page.count, tuple(map(card, page.items)),
-                                         digest_key), page=page, digest=digest)
+        digest_key = (
+            (digest.url, digest.title, tuple(map(card, digest.articles))) if digest else None
+        )
+        p.page(
+            page.url,
+            "index.html",
+            (page.number, page.count, tuple(map(card, page.items)), digest_key),
+            page=page,
+            digest=digest,
+        )
 
 
 def _article_key(article: Article) -> tuple[object, ...]:
@@ -119,30 +165,43 @@ def _articles(p: _Planner) -> None:
 
 
 def _term_feed(listing: Listing, taxonomy: Taxonomy, p: _Planner) -> FeedSpec:
-    return site_feed(listing.articles, p.config,
-                     title=f"{p.config.title}: {listing.term.name}",
-                     description=f"{taxonomy.singular} {listing.term.name} on {p.config.title}",
-                     page_url=listing.term.url, folder=listing.term.url)
+    return site_feed(
+        listing.articles,
+        p.config,
+        title=f"{p.config.title}: {listing.term.name}",
+        description=f"{taxonomy.singular} {listing.term.name} on {p.config.title}",
+        page_url=listing.term.url,
+        folder=listing.term.url,
+    )
 
 
 def _taxonomies(p: _Planner) -> None:
     for taxonomy in TAXONOMIES:
         listings: tuple[Listing, ...] = getattr(p.site, taxonomy.name)
         index_key = tuple((li.term, len(li.articles)) for li in listings)
-        p.page(f"/{taxonomy.name}/", "taxonomy.html", index_key, taxonomy=taxonomy,
-               listings=listings)
+        p.page(
+            f"/{taxonomy.name}/", "taxonomy.html", index_key, taxonomy=taxonomy, listings=listings
+        )
         for listing in listings:
             spec = _term_feed(listing, taxonomy, p)
             p.feed(spec)
             for page in paginate(listing.articles, p.config.per_page, listing.term.url):
-                p.page(page.url, "term.html", (listing.term, page.number, page.count,
-                                               tuple(map(card, page.items))),
-                       feeds=spec.links(), taxonomy=taxonomy, listing=listing, page=page)
+                p.page(
+                    page.url,
+                    "term.html",
+                    (listing.term, page.number, page.count, tuple(map(card, page.items))),
+                    feeds=spec.links(),
+                    taxonomy=taxonomy,
+                    listing=listing,
+                    page=page,
+                )
 
 
 def _archive(p: _Planner) -> None:
-    key = tuple((m.year, m.month, tuple((a.title, a.url, a.date) for a in m.articles))
-                for m in p.site.archive)
+    key = tuple(
+        (m.year, m.month, tuple((a.title, a.url, a.date) for a in m.articles))
+        for m in p.site.archive
+    )
     p.page("/archive/", "archive.html", key, months=p.site.archive)
 
 
@@ -153,9 +212,15 @@ def digest_item(digest: Digest, config: SiteConfig) -> FeedItem:
         f'<h3><a href="{a.url}">{_escape(a.title)}</a></h3>{a.summary}' for a in digest.articles
     )
     content = absolutize(digest.intro + stories, url)
-    return FeedItem(id=url, title=digest.title, url=url, published=digest.updated,
-                    updated=digest.updated, summary=absolutize(digest.intro, url) or
-                    f"<p>{len(digest.articles)} stories</p>", content=content)
+    return FeedItem(
+        id=url,
+        title=digest.title,
+        url=url,
+        published=digest.updated,
+        updated=digest.updated,
+        summary=absolutize(digest.intro, url) or f"<p>{len(digest.articles)} stories</p>",
+        content=content,
+    )
 
 
 def _escape(text: str) -> str:
@@ -164,14 +229,24 @@ def _escape(text: str) -> str:
 
 def _digests(p: _Planner) -> None:
     items = tuple(digest_item(d, p.config) for d in p.site.weekly[: p.config.feed_size])
-    spec = FeedSpec(title=f"{p.config.title}: weekly digest",
-                    description=f"Every weekly issue of {p.config.title}", page_url="/digest/",
-                    folder="/digest/", items=items)
+    spec = FeedSpec(
+        title=f"{p.config.title}: weekly digest",
+        description=f"Every weekly issue of {p.config.title}",
+        page_url="/digest/",
+        folder="/digest/",
+        items=items,
+    )
     p.feed(spec)
     issues = (*p.site.weekly, *p.site.daily)
     index_key = tuple((d.url, d.title, len(d.articles)) for d in issues)
-    p.page("/digest/", "digests.html", index_key, feeds=spec.links(), weekly=p.site.weekly,
-           daily=p.site.daily)
+    p.page(
+        "/digest/",
+        "digests.html",
+        index_key,
+        feeds=spec.links(),
+        weekly=p.site.weekly,
+        daily=p.site.daily,
+    )
     for digest in issues:
         key = (replace(digest, articles=()), tuple(map(card, digest.articles)))
         p.page(digest.url, "digest.html", key, feeds=spec.links(), digest=digest)
@@ -192,14 +267,18 @@ def _files(p: _Planner, content: Content) -> None:
     for rel in content.assets:
         data = read_asset(p.config, rel)
         p.add(rel, _digest(data), lambda d=data: d)  # type: ignore[misc]
-    css = (pygments_css("default", "")
-           + "\n@media (prefers-color-scheme: dark) {\n"
-           + pygments_css("github-dark", "") + "\n}\n").encode()
+    css = (
+        pygments_css("default", "")
+        + "\n@media (prefers-color-scheme: dark) {\n"
+        + pygments_css("github-dark", "")
+        + "\n}\n"
+    ).encode()
     p.add("static/pygments.css", _digest(css), lambda: css)
 
 
-def plan_outputs(site: Site, env: jinja2.Environment, config: SiteConfig, content: Content
-                 ) -> list[OutputSpec]:
+def plan_outputs(
+    site: Site, env: jinja2.Environment, config: SiteConfig, content: Content
+) -> list[OutputSpec]:
     """Every file of the site, each with its key and a deferred render."""
     p = _Planner(site, env, config)
     _front_pages(p)
@@ -214,4 +293,3 @@ def plan_outputs(site: Site, env: jinja2.Environment, config: SiteConfig, conten
     p.add("robots.txt", _digest(config.fingerprint()), lambda: robots_txt(config))
     _files(p, content)
     return sorted(p.specs, key=lambda s: s.path)
-

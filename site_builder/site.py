@@ -32,8 +32,21 @@ from site_builder.model import (
 T = TypeVar("T")
 RELATED_COUNT = 3
 _RELATED_WINDOW = 40  # stories either side in each tag, so related lists stay O(n)
-RESERVED = frozenset(("articles", "tags", "categories", "authors", "archive", "digest", "page",
-                      "static", "feeds", "search", "404"))
+RESERVED = frozenset(
+    (
+        "articles",
+        "tags",
+        "categories",
+        "authors",
+        "archive",
+        "digest",
+        "page",
+        "static",
+        "feeds",
+        "search",
+        "404",
+    )
+)
 
 
 def article_url(slug: str) -> str:
@@ -54,9 +67,15 @@ def paginate(items: Sequence[T], per_page: int, first_url: str) -> tuple[Page[T]
         return first_url if number == 1 else f"{first_url}page/{number}/"
 
     return tuple(
-        Page(items=tuple(items[(n - 1) * per_page : n * per_page]), number=n, count=count,
-             url=url(n), first_url=first_url, prev_url=url(n - 1) if n > 1 else None,
-             next_url=url(n + 1) if n < count else None)
+        Page(
+            items=tuple(items[(n - 1) * per_page : n * per_page]),
+            number=n,
+            count=count,
+            url=url(n),
+            first_url=first_url,
+            prev_url=url(n - 1) if n > 1 else None,
+            next_url=url(n + 1) if n < count else None,
+        )
         for n in range(1, count + 1)
     )
 
@@ -66,8 +85,9 @@ def _newest_first(entry: Entry) -> tuple[float, str]:
     return (-entry.date.timestamp(), entry.slug)
 
 
-def _visible(entries: Iterable[Entry], config: SiteConfig, now: datetime
-             ) -> tuple[list[Entry], datetime | None]:
+def _visible(
+    entries: Iterable[Entry], config: SiteConfig, now: datetime
+) -> tuple[list[Entry], datetime | None]:
     """Published entries, and the date of the earliest scheduled one left out."""
     shown, scheduled = [], []
     for entry in entries:
@@ -90,17 +110,32 @@ def _check_urls(entries: Sequence[Entry]) -> list[SiteError]:
     for entry in sorted(entries, key=lambda e: e.source_path):
         url = _entry_url(entry)
         if not entry.slug:
-            problems.append(ContentError("slug: empty; the title has no letters or digits",
-                                         path=entry.source_path, line=1,
-                                         hint="add 'slug: some-words' to the front matter"))
+            problems.append(
+                ContentError(
+                    "slug: empty; the title has no letters or digits",
+                    path=entry.source_path,
+                    line=1,
+                    hint="add 'slug: some-words' to the front matter",
+                )
+            )
         elif entry.kind == "page" and entry.slug in RESERVED:
-            problems.append(ContentError(f"slug: {entry.slug!r} is reserved for the site's "
-                                         f"own {url} pages", path=entry.source_path, line=1))
+            problems.append(
+                ContentError(
+                    f"slug: {entry.slug!r} is reserved for the site's own {url} pages",
+                    path=entry.source_path,
+                    line=1,
+                )
+            )
         elif url in owners:
             first = owners[url].source_path
-            problems.append(ContentError(f"URL {url} is already used by {first}",
-                                         path=entry.source_path, line=1,
-                                         hint="give one of them another 'slug:'"))
+            problems.append(
+                ContentError(
+                    f"URL {url} is already used by {first}",
+                    path=entry.source_path,
+                    line=1,
+                    hint="give one of them another 'slug:'",
+                )
+            )
         else:
             owners[url] = entry
     return problems
@@ -131,8 +166,11 @@ def _link_neighbours(articles: list[Article]) -> list[Article]:
 
     last = len(articles) - 1
     return [
-        replace(a, newer=link(articles[i - 1] if i > 0 else None),
-                older=link(articles[i + 1] if i < last else None))
+        replace(
+            a,
+            newer=link(articles[i - 1] if i > 0 else None),
+            older=link(articles[i + 1] if i < last else None),
+        )
         for i, a in enumerate(articles)
     ]
 
@@ -157,14 +195,16 @@ def _with_related(articles: list[Article]) -> list[Article]:
     return result
 
 
-def _listings(articles: Sequence[Article], key: Callable[[Article], Iterable[Term]]
-              ) -> tuple[Listing, ...]:
+def _listings(
+    articles: Sequence[Article], key: Callable[[Article], Iterable[Term]]
+) -> tuple[Listing, ...]:
     grouped: dict[Term, list[Article]] = defaultdict(list)
     for article in articles:
         for term in key(article):
             grouped[term].append(article)
-    return tuple(Listing(term=t, articles=tuple(grouped[t]))
-                 for t in sorted(grouped, key=lambda t: t.slug))
+    return tuple(
+        Listing(term=t, articles=tuple(grouped[t])) for t in sorted(grouped, key=lambda t: t.slug)
+    )
 
 
 def _archive(articles: Sequence[Article], tz: ZoneInfo) -> tuple[ArchiveMonth, ...]:
@@ -172,8 +212,10 @@ def _archive(articles: Sequence[Article], tz: ZoneInfo) -> tuple[ArchiveMonth, .
     for article in articles:
         local = article.published.astimezone(tz)
         months[(local.year, local.month)].append(article)
-    return tuple(ArchiveMonth(year=y, month=m, articles=tuple(months[(y, m)]))
-                 for y, m in sorted(months, reverse=True))
+    return tuple(
+        ArchiveMonth(year=y, month=m, articles=tuple(months[(y, m)]))
+        for y, m in sorted(months, reverse=True)
+    )
 
 
 def _period(kind: Literal["daily", "weekly"], day: date) -> tuple[str, date, date, str]:
@@ -192,28 +234,42 @@ def _issue_title(kind: str, start: date, key: str) -> str:
     return f"Weekly digest: week {int(week)}, {year}"
 
 
-def _digests(articles: Sequence[Article], tz: ZoneInfo, kind: Literal["daily", "weekly"]
-             ) -> tuple[Digest, ...]:
+def _digests(
+    articles: Sequence[Article], tz: ZoneInfo, kind: Literal["daily", "weekly"]
+) -> tuple[Digest, ...]:
     periods: dict[tuple[str, date, date, str], list[Article]] = defaultdict(list)
     for article in articles:
         periods[_period(kind, article.published.astimezone(tz).date())].append(article)
     oldest_first = sorted(periods, key=lambda p: p[1])
     issues = [
-        Digest(kind=kind, key=key, number=n, title=_issue_title(kind, start, key), start=start,
-               end=end, url=url, articles=tuple(periods[(key, start, end, url)]))
+        Digest(
+            kind=kind,
+            key=key,
+            number=n,
+            title=_issue_title(kind, start, key),
+            start=start,
+            end=end,
+            url=url,
+            articles=tuple(periods[(key, start, end, url)]),
+        )
         for n, (key, start, end, url) in enumerate(oldest_first, start=1)
     ]
     linked = [
-        replace(d, older=Link(title=issues[i - 1].title, url=issues[i - 1].url) if i else None,
-                newer=Link(title=issues[i + 1].title, url=issues[i + 1].url)
-                if i + 1 < len(issues) else None)
+        replace(
+            d,
+            older=Link(title=issues[i - 1].title, url=issues[i - 1].url) if i else None,
+            newer=Link(title=issues[i + 1].title, url=issues[i + 1].url)
+            if i + 1 < len(issues)
+            else None,
+        )
         for i, d in enumerate(issues)
     ]
     return tuple(reversed(linked))
 
 
-def build_site(entries: Sequence[Entry], config: SiteConfig, now: datetime
-               ) -> tuple[Site | None, list[SiteError]]:
+def build_site(
+    entries: Sequence[Entry], config: SiteConfig, now: datetime
+) -> tuple[Site | None, list[SiteError]]:
     """Place every visible entry; ``None`` with the problems when URLs collide."""
     shown, scheduled = _visible(entries, config, now)
     problems = _check_urls(shown)
@@ -227,12 +283,13 @@ def build_site(entries: Sequence[Entry], config: SiteConfig, now: datetime
     pages = [_place(e, {}, {}) for e in sorted(shown, key=lambda e: e.slug) if e.kind == "page"]
     tz = config.tz
     site = Site(
-        articles=tuple(articles), pages=tuple(pages),
+        articles=tuple(articles),
+        pages=tuple(pages),
         tags=_listings(articles, lambda a: a.tags),
         categories=_listings(articles, lambda a: (a.category_term,) if a.category_term else ()),
-        authors=_listings(articles, lambda a: (authors[s] for n in a.authors
-                                               if (s := slugify(n)))),
-        archive=_archive(articles, tz), daily=_digests(articles, tz, "daily"),
+        authors=_listings(articles, lambda a: (authors[s] for n in a.authors if (s := slugify(n)))),
+        archive=_archive(articles, tz),
+        daily=_digests(articles, tz, "daily"),
         weekly=_digests(articles, tz, "weekly"),
         updated=max((a.updated or a.published for a in articles), default=None),
         next_scheduled=scheduled,

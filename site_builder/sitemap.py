@@ -12,8 +12,10 @@ from site_builder.config import SiteConfig
 
 def sitemap_xml(pages: Iterable[tuple[str, datetime | None]], config: SiteConfig) -> bytes:
     """``pages`` are (site-relative URL, last modified) pairs; the order is kept."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
     for url, modified in pages:
         loc = escape(quote(config.absolute(url), safe=":/?&=#%~+@"))
         lastmod = f"<lastmod>{modified.isoformat()}</lastmod>" if modified else ""

@@ -41,8 +41,11 @@ def template_dirs(config: SiteConfig) -> list[Path]:
 def make_environment(config: SiteConfig) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([str(d) for d in template_dirs(config)])
     env = jinja2.Environment(
-        loader=loader, autoescape=jinja2.select_autoescape(["html", "xml"], default=True),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "xml"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     tz = config.tz
@@ -59,8 +62,14 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     def isodate(value: datetime | date) -> str:
         return (local(value) if isinstance(value, datetime) else value).isoformat()
 
-    env.filters.update(rel=rel, absolute=config.absolute, date=show_date, isodate=isodate,
-                       plain=plain_text, truncate_words=truncate_words)
+    env.filters.update(
+        rel=rel,
+        absolute=config.absolute,
+        date=show_date,
+        isodate=isodate,
+        plain=plain_text,
+        truncate_words=truncate_words,
+    )
     env.globals.update(config=config, version=__version__)
     return env
 
@@ -93,7 +102,10 @@ def template_error(exc: Exception, config: SiteConfig, name: str) -> TemplateErr
     if isinstance(exc, jinja2.TemplateNotFound):
         message = f"template {exc.name!r} not found"
         path = path or f"templates/{exc.name}"
-    return TemplateError(message, path=path, line=line, hint=f"while rendering {name}")
+    compiling = isinstance(exc, jinja2.TemplateSyntaxError)
+    return TemplateError(
+        message, path=path, line=line, hint=None if compiling else f"while rendering {name}"
+    )
 
 
 def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> bytes:
@@ -109,9 +121,14 @@ def check_templates(env: jinja2.Environment, required: Iterable[str]) -> list[Te
     """Compile every template up front, so syntax errors are all reported in one build."""
     config: SiteConfig = env.globals["config"]  # type: ignore[assignment]
     names = set(env.list_templates(filter_func=_is_template))
-    problems = [TemplateError(f"template {name!r} not found", path=f"templates/{name}",
-                              hint="every site needs it; copy it from the built-in theme")
-                for name in sorted(set(required) - names)]
+    problems = [
+        TemplateError(
+            f"template {name!r} not found",
+            path=f"templates/{name}",
+            hint="every site needs it; copy it from the built-in theme",
+        )
+        for name in sorted(set(required) - names)
+    ]
     for name in sorted(names):
         try:
             env.get_template(name)
@@ -145,4 +162,3 @@ def theme_assets(config: SiteConfig) -> Iterator[tuple[str, Path]]:
             if path.is_file() and rel not in seen and not path.name.startswith("."):
                 seen.add(rel)
                 yield rel, path
-

@@ -28,8 +28,13 @@ class OutputError(SiteError):
 def safe_target(root: Path, rel: str) -> Path:
     """``root/rel``, or an error when ``rel`` could land outside ``root``."""
     parts = PurePosixPath(rel).parts
-    bad = (not parts or rel.startswith("/") or "\\" in rel or "\0" in rel
-           or any(part in ("..", ".") or part.startswith("\0") for part in parts))
+    bad = (
+        not parts
+        or rel.startswith("/")
+        or "\\" in rel
+        or "\0" in rel
+        or any(part in ("..", ".") or part.startswith("\0") for part in parts)
+    )
     if bad:
         raise OutputError(f"refusing to write {rel!r}: the path leaves the output folder")
     return root.joinpath(*parts)
@@ -45,7 +50,8 @@ def check_replaceable(output: Path, *, force: bool = False) -> None:
         raise OutputError(f"{output.name!r} exists and is not a folder", path=output.name)
     if output.is_dir() and not is_owned(output) and any(output.iterdir()) and not force:
         raise OutputError(
-            f"{output.name}/ is not empty and was not made by site-builder", path=output.name,
+            f"{output.name}/ is not empty and was not made by site-builder",
+            path=output.name,
             hint="empty or remove it, choose another --output, or pass --force",
         )
 

@@ -6,6 +6,7 @@ on, and a deferred ``render``; the build renders only what it must write.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -115,10 +116,12 @@ class _Planner:
 
     def feed(self, spec: FeedSpec) -> None:
         for kind in FEED_FILES:
-            key = _digest(repr(self.config), kind, spec)
+            key = _digest(self.config.fingerprint(), kind, spec)
             self.add(
-                output_path(spec.url(kind)), key, lambda k=kind: render_feed(k, spec, self.config)
-            )  # type: ignore[misc]
+                output_path(spec.url(kind)),
+                key,
+                functools.partial(render_feed, kind, spec, self.config),
+            )
 
 
 def _site_nav(site: Site) -> tuple[object, ...]:

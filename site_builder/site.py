@@ -7,6 +7,7 @@ taxonomy terms, archive months, digest issues and pagination.
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields, replace
@@ -153,8 +154,21 @@ def _terms(names: Iterable[str], prefix: str) -> dict[str, Term]:
     }
 
 
-def _place(entry: Entry, tags: dict[str, Term], categories: dict[str, Term]) -> Article:
+_ROOT_RELATIVE = re.compile(r'\b(href|src)="/(?!/)')
+
+
+def rebase(fragment: str, base_path: str) -> str:
+    """Point root-relative links written in content (``/articles/x/``) into a sub-path site."""
+    if base_path == "/":
+        return fragment
+    return _ROOT_RELATIVE.sub(lambda m: f'{m[1]}="{base_path}', fragment)
+
+
+def _place(
+    entry: Entry, tags: dict[str, Term], categories: dict[str, Term], base_path: str
+) -> Article:
     own = {f.name: getattr(entry, f.name) for f in fields(Entry)}
+    own["html"], own["summary"] = rebase(entry.html, base_path), rebase(entry.summary, base_path)
     tag_terms = tuple(dict.fromkeys(tags[s] for n in entry.tag_names if (s := slugify(n))))
     category = categories.get(slugify(entry.category)) if entry.category else None
     return Article(**own, url=_entry_url(entry), tags=tag_terms, category_term=category)
@@ -279,8 +293,11 @@ def build_site(
     tags = _terms((n for e in posts for n in e.tag_names), "tags")
     categories = _terms((e.category for e in posts if e.category), "categories")
     authors = _terms((n for e in posts for n in e.authors), "authors")
-    articles = _with_related(_link_neighbours([_place(e, tags, categories) for e in posts]))
-    pages = [_place(e, {}, {}) for e in sorted(shown, key=lambda e: e.slug) if e.kind == "page"]
+    base = config.base_path
+    articles = _with_related(_link_neighbours([_place(e, tags, categories, base) for e in posts]))
+    pages = [
+        _place(e, {}, {}, base) for e in sorted(shown, key=lambda e: e.slug) if e.kind == "page"
+    ]
     tz = config.tz
     site = Site(
         articles=tuple(articles),

@@ -81,13 +81,22 @@ def render_markdown(text: str, *, summary: str | None = None) -> Rendered:
     return Rendered(
         html=body,
         toc=toc if headings >= 2 else "",
-        summary=strip_heading_anchors(summary_html),
+        summary=_standalone(summary_html),
         words=count_words(body),
     )
 
 
 def _count_headings(tokens: list[dict[str, Any]]) -> int:
     return sum(1 + _count_headings(t.get("children", [])) for t in tokens)
+
+
+_FOOTNOTE_REF = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.DOTALL)
+_ID_ATTR = re.compile(r'\sid="[^"]*"')
+
+
+def _standalone(summary: str) -> str:
+    """A summary is shown on list pages beside others: no ids, anchors or footnote marks."""
+    return _ID_ATTR.sub("", _FOOTNOTE_REF.sub("", strip_heading_anchors(summary)))
 
 
 def strip_heading_anchors(fragment: str) -> str:

@@ -60,7 +60,10 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         return (local(value) if isinstance(value, datetime) else value).strftime(fmt)
 
     def isodate(value: datetime | date) -> str:
-        return (local(value) if isinstance(value, datetime) else value).isoformat()
+        # HTML's <time datetime> allows at most three fractional digits; whole seconds suffice.
+        if isinstance(value, datetime):
+            return local(value).replace(microsecond=0).isoformat()
+        return value.isoformat()
 
     env.filters.update(
         rel=rel,

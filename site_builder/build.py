@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from site_builder.cache import Manifest, forget_manifest, load_manifest, save_manifest
@@ -17,7 +17,7 @@ from site_builder.config import SiteConfig
 from site_builder.content import load_content
 from site_builder.errors import BuildFailed, SiteError, SiteWarning
 from site_builder.model import OutputSpec, Site
-from site_builder.outputs import TEMPLATES, plan_outputs
+from site_builder.outputs import TEMPLATES, SiteKeys, plan_outputs
 from site_builder.site import build_site
 from site_builder.templates import check_templates, make_environment
 from site_builder.writer import (
@@ -39,6 +39,7 @@ class Plan:
 
     site: Site
     specs: tuple[OutputSpec, ...]
+    keys: SiteKeys
     warnings: tuple[SiteError, ...]
 
 
@@ -81,58 +82,82 @@ def plan(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fal
     errors = [p for p in problems if strict or not isinstance(p, SiteWarning)]
     if errors or site is None:
         raise BuildFailed(errors)
-    specs = plan_outputs(site, env, config, content)
+    specs, keys = plan_outputs(site, env, config, content)
     if duplicates := _duplicate_paths(specs):
         raise BuildFailed(duplicates)
     warnings = tuple(p for p in problems if isinstance(p, SiteWarning))
-    return Plan(site=site, specs=tuple(specs), warnings=warnings)
+    return Plan(site=site, specs=tuple(specs), keys=keys, warnings=warnings)
 
 
-def render_all(
-    specs: Sequence[OutputSpec], problems: list[SiteError]
-) -> Iterator[tuple[str, bytes]]:
-    """Render lazily so each page is written and released; failures go to ``problems``."""
-    for spec in specs:
-        try:
-            yield spec.path, spec.render()
-        except SiteError as exc:
-            problems.append(exc)
+class _Renderer:
+    """Renders specs one at a time, noting what each read and every failure."""
+
+    def __init__(self, keys: SiteKeys) -> None:
+        self.keys = keys
+        self.problems: list[SiteError] = []
+        self.manifest = Manifest(output="", keys={}, reads={})
+
+    def each(self, specs: Iterable[OutputSpec]) -> Iterator[tuple[str, bytes]]:
+        """Lazily, so each page is written and released before the next is made."""
+        for spec in specs:
+            try:
+                data, reads = spec.render()
+            except SiteError as exc:
+                self.problems.append(exc)
+                continue
+            self.manifest.keys[spec.path] = self.keys.key(spec.key, reads)
+            self.manifest.reads[spec.path] = sorted(reads)
+            yield spec.path, data
+
+    def fail_if_any(self) -> None:
+        if self.problems:
+            raise BuildFailed(self.problems)
 
 
-def _full_write(config: SiteConfig, specs: Sequence[OutputSpec], *, force: bool) -> None:
-    problems: list[SiteError] = []
+def _full_write(config: SiteConfig, p: Plan, *, force: bool) -> Manifest:
+    renderer = _Renderer(p.keys)
 
     def files() -> Iterator[tuple[str, bytes]]:
-        yield from render_all(specs, problems)
-        if problems:
-            raise BuildFailed(problems)
+        yield from renderer.each(p.specs)
+        renderer.fail_if_any()
 
     forget_manifest(config.root)
     write_site(config.output_dir, files(), force=force)
+    return renderer.manifest
+
+
+def _changed(p: Plan, old: Manifest) -> list[OutputSpec]:
+    return [
+        s for s in p.specs if old.keys.get(s.path) != p.keys.key(s.key, old.reads.get(s.path, ()))
+    ]
 
 
 def _incremental_write(
-    config: SiteConfig, specs: Sequence[OutputSpec], manifest: Manifest
-) -> tuple[list[str], list[str]]:
-    changed = [s for s in specs if manifest.keys.get(s.path) != s.key]
-    problems: list[SiteError] = []
-    rendered = list(render_all(changed, problems))
-    if problems:
-        raise BuildFailed(problems)
+    config: SiteConfig, p: Plan, old: Manifest
+) -> tuple[Manifest, list[str], list[str]]:
+    renderer = _Renderer(p.keys)
+    rendered = list(renderer.each(_changed(p, old)))
+    renderer.fail_if_any()
     for rel, data in rendered:
         replace_file(config.output_dir, rel, data)
-    wanted = {s.path for s in specs}
-    stale = sorted(set(manifest.keys) - wanted)
+    wanted = {s.path for s in p.specs}
+    stale = sorted(set(old.keys) - wanted)
     remove_files(config.output_dir, stale)
-    return [rel for rel, _ in rendered], stale
+    keys = {path: old.keys[path] for path in wanted if path in old.keys}
+    reads = {path: old.reads.get(path, []) for path in keys}
+    new = Manifest(
+        output="",
+        keys={**keys, **renderer.manifest.keys},
+        reads={**reads, **renderer.manifest.reads},
+    )
+    return new, [rel for rel, _ in rendered], stale
 
 
-def _usable_manifest(config: SiteConfig, specs: Sequence[OutputSpec]) -> Manifest | None:
-    manifest = load_manifest(config.root, config.output_dir)
-    if manifest is None or not is_owned(config.output_dir):
+def _usable_manifest(config: SiteConfig, p: Plan) -> Manifest | None:
+    old = load_manifest(config.root, config.output_dir)
+    if old is None or not is_owned(config.output_dir):
         return None
-    changed = sum(manifest.keys.get(s.path) != s.key for s in specs)
-    return manifest if changed <= INCREMENTAL_LIMIT else None
+    return old if len(_changed(p, old)) <= INCREMENTAL_LIMIT else None
 
 
 def build(
@@ -147,18 +172,15 @@ def build(
     """Build the site into ``config.output_dir``; raise ``BuildFailed`` and write nothing."""
     started = time.perf_counter()
     recover(config.output_dir)
-    result = plan(config, now=now, jobs=jobs, strict=strict)
-    specs = result.specs
-    manifest = _usable_manifest(config, specs) if incremental else None
-    if manifest is None:
-        _full_write(config, specs, force=force)
-        written, removed = [s.path for s in specs], list[str]()
+    p = plan(config, now=now, jobs=jobs, strict=strict)
+    old = _usable_manifest(config, p) if incremental else None
+    if old is None:
+        manifest = _full_write(config, p, force=force)
+        written, removed = [s.path for s in p.specs], list[str]()
     else:
-        written, removed = _incremental_write(config, specs, manifest)
-    save_manifest(
-        config.root, Manifest(output=str(config.output_dir), keys={s.path: s.key for s in specs})
-    )
-    return _result(result, written, removed, time.perf_counter() - started)
+        manifest, written, removed = _incremental_write(config, p, old)
+    save_manifest(config.root, replace(manifest, output=str(config.output_dir)))
+    return _result(p, written, removed, time.perf_counter() - started)
 
 
 def _result(p: Plan, written: list[str], removed: list[str], seconds: float) -> BuildResult:

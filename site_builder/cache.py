@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CACHE_DIR = ".site-builder"
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Manifest:
-    """The output folder a build wrote and the key of every file in it."""
+    """The output folder a build wrote, the key of every file in it, and the parts of
+    the whole site each file's template read (so the next build can check them)."""
 
     output: str
     keys: dict[str, str]
+    reads: dict[str, list[str]]
 
 
 @functools.cache
@@ -50,16 +52,24 @@ def load_manifest(root: Path, output: Path) -> Manifest | None:
     keys = raw.get("keys")
     if raw.get("output") != str(output) or not isinstance(keys, dict):
         return None
+    reads = raw.get("reads")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
         return None
-    return Manifest(output=str(output), keys=keys)
+    if not isinstance(reads, dict) or not all(isinstance(v, list) for v in reads.values()):
+        return None
+    return Manifest(output=str(output), keys=keys, reads=reads)
 
 
 def save_manifest(root: Path, manifest: Manifest) -> None:
     path = manifest_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
-    data = {"format": _FORMAT, "output": manifest.output, "keys": manifest.keys}
+    data = {
+        "format": _FORMAT,
+        "output": manifest.output,
+        "keys": manifest.keys,
+        "reads": manifest.reads,
+    }
     temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
     temp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
     temp.replace(path)

@@ -160,8 +160,3 @@ def parse_entry(path: str, data: bytes, timezone: str) -> Entry | list[SiteError
         feed_id=fields.feed_id,
         extra=fields.extra,
     )
-
-
-def read_asset(config: SiteConfig, rel: str) -> bytes:
-    """The bytes of a file under ``content/`` that is copied as it is."""
-    return (config.content_dir / rel).read_bytes()

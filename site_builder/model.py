@@ -168,14 +168,23 @@ class Site:
     updated: datetime | None  # the newest date or update of any article
     next_scheduled: datetime | None = None  # the earliest future article left out
 
+    @property
+    def latest(self) -> tuple[Article, ...]:
+        """The newest articles, for sidebars and the 404 page."""
+        return self.articles[:10]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutputSpec:
-    """One file of the site: where it goes, what it depends on, how to make it."""
+    """One file of the site: where it goes, what it depends on, how to make it.
+
+    ``key`` digests the explicit inputs. A template may also read parts of the
+    whole ``site``; ``render`` reports which, and the build adds their digests.
+    """
 
     path: str  # posix, relative to output/
-    key: str  # digest of every input; equal keys mean equal bytes
-    render: Callable[[], bytes] = field(compare=False, repr=False)
+    key: str
+    render: Callable[[], tuple[bytes, frozenset[str]]] = field(compare=False, repr=False)
 
 
 _NON_WORD = re.compile(r"[^\w]+")

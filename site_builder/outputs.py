@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,7 +17,7 @@ import markupsafe
 
 from site_builder.cache import code_fingerprint
 from site_builder.config import SiteConfig
-from site_builder.content import Content, read_asset
+from site_builder.content import Content
 from site_builder.feeds import (
     FEED_FILES,
     FeedItem,
@@ -28,10 +28,10 @@ from site_builder.feeds import (
     site_feed,
 )
 from site_builder.markdown import pygments_css
-from site_builder.model import Article, Digest, Listing, OutputSpec, Site
+from site_builder.model import ArchiveMonth, Article, Digest, Listing, OutputSpec, Site
 from site_builder.site import output_path, paginate
 from site_builder.sitemap import robots_txt, sitemap_xml
-from site_builder.templates import render, templates_fingerprint, theme_assets
+from site_builder.templates import render, template_fingerprint, theme_assets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,11 +77,57 @@ def card(article: Article) -> tuple[object, ...]:
         article.tags,
         article.category_term,
         article.authors,
-        article.words,
+        article.reading_minutes,
         article.sources,
         article.image,
         article.feed_id,
     )
+
+
+class SiteView:
+    """The ``site`` a template sees: records which of its parts the template reads."""
+
+    __slots__ = ("_site", "_used")
+
+    def __init__(self, site: Site, used: set[str]) -> None:
+        self._site, self._used = site, used
+
+    def __getattr__(self, name: str) -> Any:
+        self._used.add(name)
+        return getattr(self._site, name)
+
+
+def _shown(value: object) -> object:
+    """What a template can show of a site part, in a form that digests stably."""
+    if isinstance(value, Article):
+        return (card(value), hashlib.sha256(value.html.encode()).hexdigest())
+    if isinstance(value, tuple):
+        return tuple(_shown(v) for v in value)
+    if isinstance(value, Listing | ArchiveMonth | Digest):
+        return (repr(replace(value, articles=())), _shown(value.articles))
+    return repr(value)
+
+
+class SiteKeys:
+    """Digests of the parts of the site that templates read, each made once per build."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self._parts: dict[str, str] = {}
+
+    def part(self, name: str) -> str:
+        if name not in self._parts:
+            self._parts[name] = _digest(_shown(getattr(self.site, name, None)))
+        return self._parts[name]
+
+    def key(self, base: str, names: Iterable[str]) -> str:
+        """The full key of an output: its explicit inputs plus the site parts it read."""
+        names = sorted(set(names))
+        return _digest(base, names, [self.part(n) for n in names]) if names else base
+
+
+def _plain_file(data: bytes) -> Callable[[], tuple[bytes, frozenset[str]]]:
+    return lambda: (data, frozenset())
 
 
 class _Planner:
@@ -89,14 +135,16 @@ class _Planner:
 
     def __init__(self, site: Site, env: jinja2.Environment, config: SiteConfig) -> None:
         self.site, self.env, self.config = site, env, config
-        self.html_key = _digest(
-            templates_fingerprint(config), config.fingerprint(), _site_nav(site)
-        )
+        self.base_key = _digest(config.fingerprint())
         self.site_feeds = _site_feed(site, config)
         self.specs: list[OutputSpec] = []
+        self._chains: dict[str, str] = {}
 
-    def add(self, path: str, key: str, make: Callable[[], bytes]) -> None:
+    def add(self, path: str, key: str, make: Callable[[], tuple[bytes, frozenset[str]]]) -> None:
         self.specs.append(OutputSpec(path=path, key=key, render=make))
+
+    def add_bytes(self, path: str, make: Callable[[], bytes], *key_parts: object) -> None:
+        self.add(path, _digest(self.base_key, path, *key_parts), lambda: (make(), frozenset()))
 
     def page(
         self,
@@ -107,26 +155,27 @@ class _Planner:
         **context: Any,
     ) -> None:
         links = (*self.site_feeds.links(), *feeds)
-        ctx = {"site": self.site, "page_url": url, "feeds": links, **context}
-        self.add(
-            output_path(url),
-            _digest(self.html_key, template, url, key_parts, links),
-            lambda: render(self.env, template, ctx),
-        )
+        chain = self._chains.setdefault(template, template_fingerprint(self.env, template))
+        key = _digest(self.base_key, chain, template, url, key_parts, links)
+        self.add(output_path(url), key, self._renderer(template, url, links, context))
+
+    def _renderer(
+        self, template: str, url: str, links: tuple[FeedLink, ...], context: dict[str, Any]
+    ) -> Callable[[], tuple[bytes, frozenset[str]]]:
+        def make() -> tuple[bytes, frozenset[str]]:
+            used: set[str] = set()
+            ctx = {"site": SiteView(self.site, used), "page_url": url, "feeds": links, **context}
+            return render(self.env, template, ctx), frozenset(used)
+
+        return make
 
     def feed(self, spec: FeedSpec) -> None:
         for kind in FEED_FILES:
-            key = _digest(self.config.fingerprint(), kind, spec)
-            self.add(
+            self.add_bytes(
                 output_path(spec.url(kind)),
-                key,
                 functools.partial(render_feed, kind, spec, self.config),
+                spec,
             )
-
-
-def _site_nav(site: Site) -> tuple[object, ...]:
-    """What every page shows of the whole site (the navigation)."""
-    return tuple((p.slug, p.title, p.url) for p in site.pages)
 
 
 def _site_feed(site: Site, config: SiteConfig) -> FeedSpec:
@@ -201,11 +250,8 @@ def _taxonomies(p: _Planner) -> None:
 
 
 def _archive(p: _Planner) -> None:
-    key = tuple(
-        (m.year, m.month, tuple((a.title, a.url, a.date) for a in m.articles))
-        for m in p.site.archive
-    )
-    p.page("/archive/", "archive.html", key, months=p.site.archive)
+    key = tuple((m.year, m.month, tuple(map(card, m.articles))) for m in p.site.archive)
+    p.page("/archive/", "archive.html", key, months=p.site.archive, total=len(p.site.articles))
 
 
 def digest_item(digest: Digest, config: SiteConfig) -> FeedItem:
@@ -264,24 +310,25 @@ def _sitemap_pages(specs: Sequence[OutputSpec], site: Site) -> Iterator[tuple[st
 
 
 def _files(p: _Planner, content: Content) -> None:
-    for rel, path in theme_assets(p.config):
-        data = path.read_bytes()
-        p.add(rel, _digest(data), lambda d=data: d)  # type: ignore[misc]
-    for rel in content.assets:
-        data = read_asset(p.config, rel)
-        p.add(rel, _digest(data), lambda d=data: d)  # type: ignore[misc]
+    """Static files are copied; their key is their content, read again when written."""
+    sources = [
+        *theme_assets(p.config),
+        *((rel, p.config.content_dir / rel) for rel in content.assets),
+    ]
+    for rel, path in sources:
+        p.add_bytes(rel, path.read_bytes, hashlib.sha256(path.read_bytes()).hexdigest())
     css = (
         pygments_css("default", "")
         + "\n@media (prefers-color-scheme: dark) {\n"
         + pygments_css("github-dark", "")
         + "\n}\n"
     ).encode()
-    p.add("static/pygments.css", _digest(css), lambda: css)
+    p.add_bytes("static/pygments.css", lambda: css, css)
 
 
 def plan_outputs(
     site: Site, env: jinja2.Environment, config: SiteConfig, content: Content
-) -> list[OutputSpec]:
+) -> tuple[list[OutputSpec], SiteKeys]:
     """Every file of the site, each with its key and a deferred render."""
     p = _Planner(site, env, config)
     _front_pages(p)
@@ -292,7 +339,7 @@ def plan_outputs(
     p.feed(p.site_feeds)
     p.page("/404.html", "404.html", ())
     pages = list(_sitemap_pages(p.specs, site))
-    p.add("sitemap.xml", _digest(pages, config.fingerprint()), lambda: sitemap_xml(pages, config))
-    p.add("robots.txt", _digest(config.fingerprint()), lambda: robots_txt(config))
+    p.add_bytes("sitemap.xml", lambda: sitemap_xml(pages, config), pages)
+    p.add_bytes("robots.txt", lambda: robots_txt(config))
     _files(p, content)
-    return sorted(p.specs, key=lambda s: s.path)
+    return sorted(p.specs, key=lambda s: s.path), SiteKeys(site)

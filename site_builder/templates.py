@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 
 from site_builder import __version__
 from site_builder.config import SiteConfig
@@ -144,14 +145,29 @@ def _is_template(name: str) -> bool:
     return not name.startswith(f"{STATIC_DIR}/") and name.endswith((".html", ".xml", ".txt"))
 
 
-def templates_fingerprint(config: SiteConfig) -> str:
-    """A digest of every template file, so any template edit changes every page key."""
+def template_fingerprint(env: jinja2.Environment, name: str) -> str:
+    """A digest of a template and everything it extends, includes or imports."""
+    assert env.loader is not None
     digest = hashlib.sha256()
-    for folder in template_dirs(config):
-        for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(folder).as_posix()
-            if path.is_file() and not rel.startswith(f"{STATIC_DIR}/"):
-                digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    seen: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            source, _, _ = env.loader.get_source(env, current)
+        except jinja2.TemplateNotFound:
+            digest.update(f"missing:{current}".encode())
+            continue
+        digest.update(current.encode() + b"\0" + source.encode() + b"\0")
+        try:
+            found = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            continue  # reported by check_templates
+        # A computed name ({% include var %}) is unknown here: depend on every template.
+        pending.extend(env.list_templates() if None in found else [f for f in found if f])
     return digest.hexdigest()
 
 

@@ -1,0 +1,81 @@
+"""An incremental build after any edit equals a clean build, and rewrites only what changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import MakeSite, article, build_at
+from tests.test_output_safety import snapshot
+
+FILES = {
+    "content/articles/a.md": article("Alpha", "2026-11-02 09:00", tags="[ai, chips]"),
+    "content/articles/b.md": article("Beta", "2026-11-03 09:00", tags="[ai]"),
+    "content/articles/c.md": article("Gamma", "2026-11-10 09:00", tags="[cloud]"),
+    "content/pages/about.md": "---\ntitle: About\n---\n\nUs.\n",
+}
+
+
+def clean_copy(root: Path, tmp: Path) -> dict[str, bytes]:
+    build_at(root, output=tmp / "clean", incremental=False)
+    return snapshot(tmp / "clean")
+
+
+def test_editing_a_body_rewrites_its_page_not_the_tag_pages(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site(FILES)
+    build_at(root)
+    (root / "content/articles/c.md").write_text(
+        article("Gamma", "2026-11-10 09:00", "Body text.\n\nA second paragraph.", tags="[cloud]"),
+        encoding="utf-8",
+    )
+    result = build_at(root)
+    assert "articles/c/index.html" in result.written
+    assert "tags/cloud/index.html" not in result.written
+    assert "index.html" not in result.written
+    assert snapshot(root / "output") == clean_copy(root, tmp_path)
+
+
+def test_title_edit_delete_and_rename_match_a_clean_build(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site(FILES)
+    build_at(root)
+    (root / "content/articles/a.md").write_text(
+        article("Alpha, retitled", "2026-11-02 09:00", tags="[ai]"), encoding="utf-8"
+    )
+    (root / "content/articles/b.md").unlink()
+    (root / "content/articles/c.md").rename(root / "content/articles/c2.md")
+    result = build_at(root)
+    assert "articles/b/index.html" in result.removed
+    assert "tags/chips/index.html" in result.removed
+    assert not (root / "output/articles/b").exists()
+    assert snapshot(root / "output") == clean_copy(root, tmp_path)
+
+
+def test_no_op_rebuild_writes_nothing(make_site: MakeSite) -> None:
+    root = make_site(FILES)
+    build_at(root)
+    result = build_at(root)
+    assert result.written == ()
+    assert result.removed == ()
+
+
+def test_template_and_config_edits_rebuild_what_depends_on_them(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site(FILES)
+    build_at(root)
+    (root / "templates").mkdir()
+    (root / "templates/404.html").write_text(
+        '{% extends "base.html" %}{% block content %}<h1>Lost</h1>{% endblock %}', encoding="utf-8"
+    )
+    result = build_at(root)
+    assert result.written == ("404.html",)
+    config = (root / "site.toml").read_text(encoding="utf-8")
+    (root / "site.toml").write_text(
+        config.replace("Test Digest", "Renamed Digest"), encoding="utf-8"
+    )
+    result = build_at(root)
+    assert "articles/a/index.html" in result.written and "feed.xml" in result.written
+    assert snapshot(root / "output") == clean_copy(root, tmp_path)

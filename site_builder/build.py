@@ -12,13 +12,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from site_builder.cache import Manifest, forget_manifest, load_manifest, save_manifest
+from site_builder.cache import Manifest, RenderCache, forget_manifest, load_manifest, save_manifest
+from site_builder.checks import as_errors, check_site
 from site_builder.config import SiteConfig
 from site_builder.content import load_content
 from site_builder.errors import BuildFailed, SiteError, SiteWarning
 from site_builder.model import OutputSpec, Site
 from site_builder.outputs import TEMPLATES, SiteKeys, plan_outputs
-from site_builder.site import build_site
+from site_builder.site import build_site, output_path
 from site_builder.templates import check_templates, make_environment
 from site_builder.writer import (
     OutputError,
@@ -74,7 +75,11 @@ def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
 
 def plan(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = False) -> Plan:
     """Load, validate and place everything; raise ``BuildFailed`` with every problem."""
-    content, problems = load_content(config, jobs=jobs)
+    cache = RenderCache(config.root)
+    try:
+        content, problems = load_content(config, jobs=jobs, cache=cache)
+    finally:
+        cache.close()
     env = make_environment(config)
     problems += check_templates(env, TEMPLATES)
     site, site_problems = build_site(content.entries, config, now)
@@ -198,3 +203,42 @@ def _result(p: Plan, written: list[str], removed: list[str], seconds: float) -> 
         seconds=seconds,
         next_scheduled=p.site.next_scheduled,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult:
+    """What ``check`` found in the site rendered in memory: errors and warnings, by place."""
+
+    problems: tuple[SiteError, ...]
+    files: int
+
+    @property
+    def errors(self) -> tuple[SiteError, ...]:
+        return tuple(p for p in self.problems if not isinstance(p, SiteWarning))
+
+    @property
+    def warnings(self) -> tuple[SiteError, ...]:
+        return tuple(p for p in self.problems if isinstance(p, SiteWarning))
+
+
+def check(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = False) -> CheckResult:
+    """``build`` without the writer, plus links, anchors and feeds; nothing is written.
+
+    Raises ``BuildFailed`` when the site cannot be planned (config, content, templates);
+    every problem found after that is returned, render errors included.
+    """
+    p = plan(config, now=now, jobs=jobs, strict=strict)
+    files: dict[str, bytes] = {}
+    problems: list[SiteError] = [*p.warnings]
+    for spec in p.specs:
+        try:
+            files[spec.path] = spec.render()[0]
+        except SiteError as exc:
+            problems.append(exc)
+    # Problems in a page are reported in the content file it was made from.
+    sources = {output_path(a.url): a.source_path for a in (*p.site.articles, *p.site.pages)}
+    problems += check_site(files, config, sources)
+    if strict:
+        problems = as_errors(problems)
+    unique = BuildFailed(problems).problems  # one template bug fails many pages: once
+    return CheckResult(problems=unique, files=len(files))

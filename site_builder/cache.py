@@ -11,6 +11,8 @@ import functools
 import hashlib
 import json
 import os
+import sqlite3
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,3 +79,83 @@ def save_manifest(root: Path, manifest: Manifest) -> None:
 
 def forget_manifest(root: Path) -> None:
     manifest_path(root).unlink(missing_ok=True)
+
+
+class RenderCache:
+    """Rendered content files by the hash of everything they came from, in SQLite.
+
+    A cache must never produce a wrong page: any doubt (a corrupt file, an error
+    reading it) empties it, and the caller renders again.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / CACHE_DIR / "render.sqlite"
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = self._connect()
+        except sqlite3.Error:
+            self._reset()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        (self.path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, value BLOB)")
+        return db
+
+    def _reset(self) -> None:
+        """Throw a broken cache away and start an empty one; without one if even that fails."""
+        if self._db is not None:
+            self._db.close()
+        for suffix in ("", "-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+        try:
+            self._db = self._connect()
+        except (sqlite3.Error, OSError):
+            self._db = None
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        if self._db is None:
+            return found
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, value FROM rendered WHERE key IN ({marks})"
+                found.update(self._db.execute(query, chunk).fetchall())
+        except sqlite3.Error:
+            self._reset()
+            return {}
+        return found
+
+    def put_many(self, items: Mapping[str, bytes]) -> None:
+        if self._db is None or not items:
+            return
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?)", items.items())
+        except sqlite3.Error:
+            self._reset()
+
+    def keep_only(self, keys: Collection[str]) -> None:
+        """Drop entries of files that changed or went away, once they outnumber the live ones."""
+        if self._db is None:
+            return
+        try:
+            total = self._db.execute("SELECT count(*) FROM rendered").fetchone()[0]
+            if total <= 2 * len(keys) + 100:
+                return
+            with self._db:
+                self._db.execute("CREATE TEMP TABLE live (key TEXT PRIMARY KEY)")
+                self._db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((k,) for k in keys))
+                self._db.execute("DELETE FROM rendered WHERE key NOT IN (SELECT key FROM live)")
+                self._db.execute("DROP TABLE live")
+        except sqlite3.Error:
+            self._reset()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

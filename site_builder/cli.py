@@ -1,4 +1,4 @@
-"""Command line: ``site-builder init | new | build | serve | check``.
+"""Command line: ``site-builder init | new | build | serve | check | import``.
 
 The one place that reads the clock, prints, and turns problems into exit codes:
 0 ok, 1 content or template errors, 2 usage or configuration errors.
@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from site_builder import __version__
-from site_builder.build import BuildResult, build
+from site_builder.build import BuildResult, CheckResult, build, check
+from site_builder.checks import Format, format_problems
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
 from site_builder.errors import BuildFailed, ConfigError, SiteError
+from site_builder.importer import KINDS, import_posts
 from site_builder.model import slugify
 from site_builder.templates import theme_dir
 
@@ -95,6 +97,56 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_summary(result: CheckResult) -> str:
+    errors, warnings = len(result.errors), len(result.warnings)
+    return (
+        f"Checked {result.files} files: {errors} error{'s' if errors != 1 else ''}, "
+        f"{warnings} warning{'s' if warnings != 1 else ''}"
+    )
+
+
+def _workspace_prefix(source: Path) -> str:
+    """The site folder as GitHub names files: relative to the workspace, e.g. "site/"."""
+    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
+    try:
+        folder = source.resolve().relative_to(workspace)
+    except ValueError:
+        return ""
+    return "" if folder == Path() else folder.as_posix() + "/"
+
+
+def show(problems: Sequence[SiteError], fmt: Format, prefix: str) -> None:
+    """Text goes to stderr like a build's; JSON and annotations to stdout, for tools."""
+    text = format_problems(problems, fmt, prefix=prefix)
+    if fmt == "json" or text:
+        print(text, file=sys.stderr if fmt == "text" else sys.stdout)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    prefix = _workspace_prefix(Path(args.source))
+    try:
+        result = check(_config(args), now=build_time(), jobs=args.jobs, strict=args.strict)
+    except SiteError as problem:
+        return _check_failed(BuildFailed([problem]), args.format, prefix)
+    except BuildFailed as failure:
+        return _check_failed(failure, args.format, prefix)
+    show(result.problems, args.format, prefix)
+    clean = not result.errors
+    print(check_summary(result), file=sys.stdout if clean and args.format == "text" else sys.stderr)
+    return EXIT_OK if clean else EXIT_ERRORS
+
+
+def _check_failed(failure: BuildFailed, fmt: Format, prefix: str) -> int:
+    show(failure.problems, fmt, prefix)
+    count = len(failure.problems)
+    print(
+        f"Check failed: {count} error{'s' if count != 1 else ''} before links and feeds "
+        "could be checked.",
+        file=sys.stderr,
+    )
+    return exit_code(failure)
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     try:
         config = load_config(Path(args.source))
@@ -160,9 +212,29 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_site_options(p: argparse.ArgumentParser) -> None:
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        result = import_posts(args.kind, Path(args.src), Path(args.source), dry_run=args.dry_run)
+    except BuildFailed as failure:  # this site's site.toml
+        report(failure.problems)
+        return exit_code(failure)
+    except SiteError as problem:  # SRC is not a folder of posts
+        report([problem])
+        return EXIT_USAGE
+    for line in result.done_lines():
+        print(line)
+    sys.stdout.flush()  # the report reads in order when stdout and stderr share a terminal
+    report(result.problems)
+    print(result.summary())
+    return EXIT_ERRORS if result.failed else EXIT_OK
+
+
+def _add_site_options(p: argparse.ArgumentParser, *, output: bool = True) -> None:
     p.add_argument("--source", default=".", metavar="DIR", help="the site folder (default: .)")
-    p.add_argument("--output", metavar="DIR", help="where to write (default: SOURCE/output)")
+    if output:
+        p.add_argument("--output", metavar="DIR", help="where to write (default: SOURCE/output)")
+    else:
+        p.set_defaults(output=None)
     p.add_argument("--base-url", metavar="URL", help="override base_url (also: SITE_BASE_URL)")
     p.add_argument("--drafts", action="store_true", help="include draft articles")
     p.add_argument("--future", action="store_true", help="include future-dated articles")
@@ -189,6 +261,17 @@ def parser() -> argparse.ArgumentParser:
         help="replace an output folder that site-builder did not create",
     )
     b.set_defaults(func=cmd_build)
+    c = sub.add_parser(
+        "check", help="build in memory and check links, anchors and feeds; write nothing"
+    )
+    _add_site_options(c, output=False)
+    c.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text (default), a JSON array, or GitHub Actions annotations",
+    )
+    c.set_defaults(func=cmd_check)
     n = sub.add_parser("new", help="start a new article with its front matter filled in")
     n.add_argument("title")
     n.add_argument("--source", default=".", metavar="DIR")
@@ -197,6 +280,12 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser("init", help="create a new site: config, templates, one article")
     i.add_argument("directory")
     i.set_defaults(func=cmd_init)
+    m = sub.add_parser("import", help="copy a Jekyll or Hugo site's posts into content/articles/")
+    m.add_argument("kind", choices=KINDS, help="the generator the posts come from")
+    m.add_argument("src", metavar="SRC", help="the old site's folder, or a folder of its posts")
+    m.add_argument("--source", default=".", metavar="DIR", help="this site's folder (default: .)")
+    m.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    m.set_defaults(func=cmd_import)
     return top
 
 

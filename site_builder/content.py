@@ -7,9 +7,11 @@ and every problem found (a broken file never stops the others from being read).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -17,10 +19,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from site_builder.cache import RenderCache, code_fingerprint
 from site_builder.config import SiteConfig
 from site_builder.errors import ContentError, SiteError
 from site_builder.frontmatter import read_fields, split_front_matter
-from site_builder.markdown import render_markdown
+from site_builder.markdown import OPTIONS_VERSION, render_markdown
 from site_builder.model import Entry, slugify
 
 PAGES_DIR = "pages"
@@ -54,8 +57,7 @@ def walk(folder: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def load_content(config: SiteConfig, *, jobs: int = 1) -> tuple[Content, list[SiteError]]:
-    """Read and render everything under ``content/``."""
+def _read_sources(config: SiteConfig) -> tuple[list[tuple[str, bytes]], list[str], list[SiteError]]:
     sources: list[tuple[str, bytes]] = []
     assets: list[str] = []
     problems: list[SiteError] = []
@@ -70,28 +72,77 @@ def load_content(config: SiteConfig, *, jobs: int = 1) -> tuple[Content, list[Si
             problems.append(
                 ContentError(f"cannot read file: {exc.strerror}", path=f"content/{rel}")
             )
-    entries: list[Entry] = []
-    for result in _parse_all(sources, config.timezone, jobs):
-        if isinstance(result, Entry):
-            entries.append(result)
+    return sources, assets, problems
+
+
+def _cache_key(path: str, data: bytes, timezone: str) -> str:
+    """Everything a rendered entry depends on: its bytes, name, zone and the renderer."""
+    digest = hashlib.sha256(
+        f"{OPTIONS_VERSION}\0{code_fingerprint()}\0{timezone}\0{path}\0".encode()
+    )
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def load_content(
+    config: SiteConfig, *, jobs: int = 1, cache: RenderCache | None = None
+) -> tuple[Content, list[SiteError]]:
+    """Read everything under ``content/``; render only what the cache does not hold."""
+    sources, assets, problems = _read_sources(config)
+    keys = [_cache_key(name, data, config.timezone) for name, data in sources]
+    stored = cache.get_many(keys) if cache else {}
+    missing = [i for i, key in enumerate(keys) if key not in stored]
+    fresh: dict[str, bytes] = {}
+    for i, result in zip(
+        missing, _parse_all([sources[i] for i in missing], config.timezone, jobs), strict=True
+    ):
+        if isinstance(result, bytes):
+            fresh[keys[i]] = result
         else:
             problems.extend(result)
+    entries = [
+        _unpack(stored.get(key) or fresh[key], sources[i], config.timezone)
+        for i, key in enumerate(keys)
+        if key in stored or key in fresh
+    ]
+    if cache:
+        cache.put_many(fresh)
+        cache.keep_only(keys)
     return Content(entries=tuple(entries), assets=tuple(assets)), problems
+
+
+def _unpack(blob: bytes, source: tuple[str, bytes], timezone: str) -> Entry:
+    """An entry from the cache; a damaged one is rendered again, never trusted."""
+    try:
+        entry = pickle.loads(blob)  # written by this program, keyed by hash
+        if isinstance(entry, Entry):
+            return entry
+    except Exception:  # noqa: BLE001 - any unpickling failure means "not cached"
+        pass
+    result = parse_entry(*source, timezone)
+    assert isinstance(result, Entry)  # the same bytes rendered fine before
+    return result
+
+
+def _render_packed(path: str, data: bytes, timezone: str) -> bytes | list[SiteError]:
+    """Run in a worker: the entry already pickled, as the cache stores it."""
+    result = parse_entry(path, data, timezone)
+    return pickle.dumps(result, pickle.HIGHEST_PROTOCOL) if isinstance(result, Entry) else result
 
 
 def _parse_all(
     sources: list[tuple[str, bytes]], timezone: str, jobs: int
-) -> Iterable[Entry | list[SiteError]]:
+) -> list[bytes | list[SiteError]]:
     zones = [timezone] * len(sources)
     names = [name for name, _ in sources]
     blobs = [data for _, data in sources]
     if jobs <= 1 or len(sources) < _POOL_THRESHOLD:
-        return list(map(parse_entry, names, blobs, zones))
+        return list(map(_render_packed, names, blobs, zones))
     # forkserver: fork() beside the preview server's threads is unsafe.
     context = get_context("forkserver" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         chunk = max(1, len(sources) // (jobs * 8))
-        return list(pool.map(parse_entry, names, blobs, zones, chunksize=chunk))
+        return list(pool.map(_render_packed, names, blobs, zones, chunksize=chunk))
 
 
 def decode(data: bytes, *, path: str) -> str:

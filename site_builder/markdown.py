@@ -19,17 +19,17 @@ MORE = "<!--more-->"
 HIGHLIGHT_CLASS = "highlight"
 # Part of every cache key: a change of extensions or their options must re-render.
 OPTIONS_VERSION = "md-1"
-_EXTENSIONS = [
-    "toc",
-    "tables",
-    "fenced_code",
-    "codehilite",
-    "footnotes",
-    "attr_list",
-    "sane_lists",
-    "abbr",
-    "def_list",
-]
+_ALWAYS = ("toc", "fenced_code", "codehilite", "sane_lists")
+# Extensions whose syntax cannot occur without these marks. Leaving an extension out
+# of a document that has no such mark gives the same HTML, and rendering is the cost
+# of a build: each extension adds passes over every document.
+_NEEDS_MARK: dict[str, re.Pattern[str]] = {
+    "tables": re.compile(r"\|"),
+    "footnotes": re.compile(r"\[\^"),
+    "attr_list": re.compile(r"\{"),
+    "abbr": re.compile(r"\*\["),
+    "def_list": re.compile(r"^:[ \t]", re.MULTILINE),
+}
 _CONFIG: dict[str, dict[str, Any]] = {
     "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-4"},
     "codehilite": {"css_class": HIGHLIGHT_CLASS, "guess_lang": False},
@@ -51,14 +51,14 @@ class Rendered:
 
 
 @cache
-def _converter() -> markdown.Markdown:
-    return markdown.Markdown(
-        extensions=_EXTENSIONS, extension_configs=_CONFIG, output_format="html"
-    )
+def _converter(optional: frozenset[str]) -> markdown.Markdown:
+    extensions = [*_ALWAYS, *sorted(optional)]
+    config = {name: _CONFIG[name] for name in extensions if name in _CONFIG}
+    return markdown.Markdown(extensions=extensions, extension_configs=config, output_format="html")
 
 
 def _convert(text: str) -> tuple[str, list[dict[str, Any]], str]:
-    md = _converter()
+    md = _converter(frozenset(n for n, mark in _NEEDS_MARK.items() if mark.search(text)))
     md.reset()
     body = md.convert(text)
     return body, getattr(md, "toc_tokens", []), getattr(md, "toc", "")

@@ -155,7 +155,9 @@ class _Planner:
         **context: Any,
     ) -> None:
         links = (*self.site_feeds.links(), *feeds)
-        chain = self._chains.setdefault(template, template_fingerprint(self.env, template))
+        if template not in self._chains:
+            self._chains[template] = template_fingerprint(self.env, template)
+        chain = self._chains[template]
         key = _digest(self.base_key, chain, template, url, key_parts, links)
         self.add(output_path(url), key, self._renderer(template, url, links, context))
 

@@ -12,15 +12,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from site_builder.cache import Manifest, RenderCache, forget_manifest, load_manifest, save_manifest
+from site_builder.cache import (
+    Manifest,
+    RenderCache,
+    forget_manifest,
+    inputs_signature,
+    load_manifest,
+    save_manifest,
+)
 from site_builder.checks import as_errors, check_site
-from site_builder.config import SiteConfig
-from site_builder.content import load_content
+from site_builder.config import CONFIG_NAME, SiteConfig
+from site_builder.content import load_content, walk
 from site_builder.errors import BuildFailed, SiteError, SiteWarning
 from site_builder.model import OutputSpec, Site
 from site_builder.outputs import TEMPLATES, SiteKeys, plan_outputs
 from site_builder.site import build_site, output_path
-from site_builder.templates import check_templates, make_environment
+from site_builder.templates import check_templates, make_environment, template_dirs
 from site_builder.writer import (
     OutputError,
     is_owned,
@@ -165,6 +172,26 @@ def _usable_manifest(config: SiteConfig, p: Plan) -> Manifest | None:
     return old if len(_changed(p, old)) <= INCREMENTAL_LIMIT else None
 
 
+def _signature(config: SiteConfig, strict: bool) -> str:
+    """What the last build must have seen for this one to have nothing to do."""
+    files = [config.root / CONFIG_NAME, *walk(config.content_dir)]
+    for folder in template_dirs(config):
+        files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
+    return inputs_signature(
+        files, config.root, config.fingerprint(), str(config.output_dir), strict
+    )
+
+
+def _up_to_date(config: SiteConfig, signature: str, now: datetime) -> Manifest | None:
+    """The last manifest, when no input changed and no scheduled article has come due."""
+    old = load_manifest(config.root, config.output_dir)
+    if old is None or old.inputs != signature or not is_owned(config.output_dir):
+        return None
+    if old.valid_until and now >= datetime.fromisoformat(old.valid_until):
+        return None
+    return old
+
+
 def build(
     config: SiteConfig,
     *,
@@ -177,6 +204,9 @@ def build(
     """Build the site into ``config.output_dir``; raise ``BuildFailed`` and write nothing."""
     started = time.perf_counter()
     recover(config.output_dir)
+    signature = _signature(config, strict)
+    if incremental and (unchanged := _up_to_date(config, signature, now)) is not None:
+        return _unchanged(unchanged, time.perf_counter() - started)
     p = plan(config, now=now, jobs=jobs, strict=strict)
     old = _usable_manifest(config, p) if incremental else None
     if old is None:
@@ -184,8 +214,34 @@ def build(
         written, removed = [s.path for s in p.specs], list[str]()
     else:
         manifest, written, removed = _incremental_write(config, p, old)
-    save_manifest(config.root, replace(manifest, output=str(config.output_dir)))
+    due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
+    # A build with warnings is never skipped: they must be shown again (and --strict'ed).
+    manifest = replace(
+        manifest,
+        output=str(config.output_dir),
+        inputs="" if p.warnings else signature,
+        valid_until=due,
+    )
+    save_manifest(config.root, manifest)
     return _result(p, written, removed, time.perf_counter() - started)
+
+
+def _unchanged(old: Manifest, seconds: float) -> BuildResult:
+    paths = list(old.keys)
+    feeds = sum(path.endswith(("feed.xml", "atom.xml", "feed.json")) for path in paths)
+    pages = sum(path.endswith(".html") for path in paths)
+    due = datetime.fromisoformat(old.valid_until) if old.valid_until else None
+    return BuildResult(
+        written=(),
+        removed=(),
+        skipped=len(paths),
+        pages=pages,
+        feeds=feeds,
+        files=len(paths) - pages - feeds,
+        warnings=(),
+        seconds=seconds,
+        next_scheduled=due,
+    )
 
 
 def _result(p: Plan, written: list[str], removed: list[str], seconds: float) -> BuildResult:

@@ -7,17 +7,19 @@ itself stays byte-identical wherever it is built.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 CACHE_DIR = ".site-builder"
-_FORMAT = 2
+_FORMAT = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,14 +30,49 @@ class Manifest:
     output: str
     keys: dict[str, str]
     reads: dict[str, list[str]]
+    inputs: str = ""  # signature of every input file's size and mtime, and the options
+    valid_until: str = ""  # ISO time the next scheduled article goes live, if any
 
 
 @functools.cache
-def code_fingerprint() -> str:
-    """A digest of this package's own code: a new builder must not trust old outputs."""
+def code_fingerprint(*modules: str) -> str:
+    """A digest of this package's code (or of the named modules) and the libraries' versions.
+
+    A new builder, or a new Markdown or Pygments, must not trust what an old one made.
+    """
+    package = Path(__file__).parent
+    sources = [package / f"{m}.py" for m in modules] or sorted(package.glob("*.py"))
     digest = hashlib.sha256()
-    for source in sorted(Path(__file__).parent.glob("*.py")):
+    for source in sources:
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    for library in ("markdown", "pygments", "yaml", "jinja2", "feedgen"):
+        digest.update(f"{library}={importlib.metadata.version(_DISTRIBUTIONS[library])}".encode())
+    return digest.hexdigest()
+
+
+_DISTRIBUTIONS = {
+    "markdown": "Markdown",
+    "pygments": "Pygments",
+    "yaml": "PyYAML",
+    "jinja2": "Jinja2",
+    "feedgen": "feedgen",
+}
+
+
+def inputs_signature(files: Iterable[Path], root: Path, *options: object) -> str:
+    """Size and modification time of every input file, plus the build's options.
+
+    Equal signatures mean nothing a build reads has changed since the last one: the
+    same shortcut make and Hugo take, so a build with nothing to do costs a walk.
+    """
+    digest = hashlib.sha256(repr((code_fingerprint(), options)).encode())
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -51,27 +88,32 @@ def load_manifest(root: Path, output: Path) -> Manifest | None:
         return None
     if not isinstance(raw, dict) or raw.get("format") != _FORMAT:
         return None
-    keys = raw.get("keys")
-    if raw.get("output") != str(output) or not isinstance(keys, dict):
+    if raw.get("output") != str(output):
         return None
-    reads = raw.get("reads")
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
+    try:
+        manifest = Manifest(**{k: v for k, v in raw.items() if k != "format"})
+    except TypeError:
         return None
-    if not isinstance(reads, dict) or not all(isinstance(v, list) for v in reads.values()):
-        return None
-    return Manifest(output=str(output), keys=keys, reads=reads)
+    return manifest if _well_formed(manifest) else None
+
+
+def _well_formed(m: Manifest) -> bool:
+    """Everything in the manifest has the type the build relies on."""
+    return (
+        isinstance(m.keys, dict)
+        and isinstance(m.reads, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in m.keys.items())
+        and all(isinstance(v, list) for v in m.reads.values())
+        and isinstance(m.inputs, str)
+        and isinstance(m.valid_until, str)
+    )
 
 
 def save_manifest(root: Path, manifest: Manifest) -> None:
     path = manifest_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
-    data = {
-        "format": _FORMAT,
-        "output": manifest.output,
-        "keys": manifest.keys,
-        "reads": manifest.reads,
-    }
+    data = {"format": _FORMAT, **dataclasses.asdict(manifest)}
     temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
     temp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
     temp.replace(path)
@@ -115,20 +157,32 @@ class RenderCache:
         except (sqlite3.Error, OSError):
             self._db = None
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
+    def stored(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` the cache holds."""
+        found: set[str] = set()
         if self._db is None:
             return found
         try:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                query = f"SELECT key, value FROM rendered WHERE key IN ({marks})"
-                found.update(self._db.execute(query, chunk).fetchall())
+                query = f"SELECT key FROM rendered WHERE key IN ({marks})"
+                found.update(row[0] for row in self._db.execute(query, chunk))
         except sqlite3.Error:
             self._reset()
-            return {}
+            return set()
         return found
+
+    def get(self, key: str) -> bytes | None:
+        """One stored value; read one at a time so a large site is never all in memory."""
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT value FROM rendered WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            self._reset()
+            return None
+        return bytes(row[0]) if row else None
 
     def put_many(self, items: Mapping[str, bytes]) -> None:
         if self._db is None or not items:

@@ -75,11 +75,13 @@ def _read_sources(config: SiteConfig) -> tuple[list[tuple[str, bytes]], list[str
     return sources, assets, problems
 
 
+_RENDERER = ("content", "frontmatter", "markdown", "model")
+
+
 def _cache_key(path: str, data: bytes, timezone: str) -> str:
     """Everything a rendered entry depends on: its bytes, name, zone and the renderer."""
-    digest = hashlib.sha256(
-        f"{OPTIONS_VERSION}\0{code_fingerprint()}\0{timezone}\0{path}\0".encode()
-    )
+    renderer = code_fingerprint(*_RENDERER)
+    digest = hashlib.sha256(f"{OPTIONS_VERSION}\0{renderer}\0{timezone}\0{path}\0".encode())
     digest.update(data)
     return digest.hexdigest()
 
@@ -90,31 +92,30 @@ def load_content(
     """Read everything under ``content/``; render only what the cache does not hold."""
     sources, assets, problems = _read_sources(config)
     keys = [_cache_key(name, data, config.timezone) for name, data in sources]
-    stored = cache.get_many(keys) if cache else {}
+    stored = cache.stored(keys) if cache else set()
     missing = [i for i, key in enumerate(keys) if key not in stored]
     fresh: dict[str, bytes] = {}
-    for i, result in zip(
-        missing, _parse_all([sources[i] for i in missing], config.timezone, jobs), strict=True
-    ):
+    rendered = _parse_all([sources[i] for i in missing], config.timezone, jobs)
+    for i, result in zip(missing, rendered, strict=True):
         if isinstance(result, bytes):
             fresh[keys[i]] = result
         else:
             problems.extend(result)
-    entries = [
-        _unpack(stored.get(key) or fresh[key], sources[i], config.timezone)
-        for i, key in enumerate(keys)
-        if key in stored or key in fresh
-    ]
     if cache:
         cache.put_many(fresh)
         cache.keep_only(keys)
+    entries = []
+    for i, key in enumerate(keys):
+        blob = fresh.pop(key, None) or (cache.get(key) if cache and key in stored else None)
+        if blob is not None or key in stored:
+            entries.append(_unpack(blob, sources[i], config.timezone))
     return Content(entries=tuple(entries), assets=tuple(assets)), problems
 
 
-def _unpack(blob: bytes, source: tuple[str, bytes], timezone: str) -> Entry:
-    """An entry from the cache; a damaged one is rendered again, never trusted."""
+def _unpack(blob: bytes | None, source: tuple[str, bytes], timezone: str) -> Entry:
+    """An entry from the cache; a damaged or vanished one is rendered again, never trusted."""
     try:
-        entry = pickle.loads(blob)  # written by this program, keyed by hash
+        entry = pickle.loads(blob) if blob else None  # written by this program, keyed by hash
         if isinstance(entry, Entry):
             return entry
     except Exception:  # noqa: BLE001 - any unpickling failure means "not cached"

@@ -79,3 +79,33 @@ def test_template_and_config_edits_rebuild_what_depends_on_them(
     result = build_at(root)
     assert "articles/a/index.html" in result.written and "feed.xml" in result.written
     assert snapshot(root / "output") == clean_copy(root, tmp_path)
+
+
+def test_a_scheduled_article_is_published_once_it_comes_due(make_site: MakeSite) -> None:
+    from datetime import timedelta
+
+    from site_builder.build import build
+    from site_builder.config import load_config
+    from tests.conftest import FIXED_NOW
+
+    root = make_site({**FILES, "content/articles/d.md": article("Delta", "2026-11-30 09:00")})
+    config = load_config(root)
+    first = build(config, now=FIXED_NOW, jobs=1)
+    assert first.next_scheduled is not None
+    assert not (root / "output/articles/d").exists()
+    assert build(config, now=FIXED_NOW, jobs=1).written == ()
+    later = build(config, now=FIXED_NOW + timedelta(days=7), jobs=1)
+    assert "articles/d/index.html" in later.written
+    assert later.next_scheduled is None
+
+
+def test_an_edit_that_keeps_size_and_time_is_still_seen_when_time_moves(
+    make_site: MakeSite,
+) -> None:
+    root = make_site(FILES)
+    build_at(root)
+    source = root / "content/articles/c.md"
+    source.write_text(
+        source.read_text(encoding="utf-8").replace("Gamma", "Gimme"), encoding="utf-8"
+    )
+    assert "articles/c/index.html" in build_at(root).written

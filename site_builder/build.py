@@ -6,9 +6,11 @@ output that must change, and only then touch ``output/``.
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -37,6 +39,8 @@ from site_builder.writer import (
     write_site,
 )
 
+# Below this many pages, starting worker processes costs more than it saves.
+_PARALLEL_THRESHOLD = 400
 # Above this many changed files, a staged full build is cheaper than holding them in memory.
 INCREMENTAL_LIMIT = 2_000
 
@@ -109,14 +113,13 @@ class _Renderer:
         self.problems: list[SiteError] = []
         self.manifest = Manifest(output="", keys={}, reads={})
 
-    def each(self, specs: Iterable[OutputSpec]) -> Iterator[tuple[str, bytes]]:
+    def each(self, specs: Sequence[OutputSpec], jobs: int = 1) -> Iterator[tuple[str, bytes]]:
         """Lazily, so each page is written and released before the next is made."""
-        for spec in specs:
-            try:
-                data, reads = spec.render()
-            except SiteError as exc:
-                self.problems.append(exc)
+        for spec, outcome in zip(specs, _rendered(specs, jobs), strict=True):
+            if isinstance(outcome, SiteError):
+                self.problems.append(outcome)
                 continue
+            data, reads = outcome
             self.manifest.keys[spec.path] = self.keys.key(spec.key, reads)
             self.manifest.reads[spec.path] = sorted(reads)
             yield spec.path, data
@@ -126,11 +129,49 @@ class _Renderer:
             raise BuildFailed(self.problems)
 
 
-def _full_write(config: SiteConfig, p: Plan, *, force: bool) -> Manifest:
+Outcome = tuple[bytes, frozenset[str]] | SiteError
+
+
+def _render_one(spec: OutputSpec) -> Outcome:
+    try:
+        return spec.render()
+    except SiteError as exc:
+        return exc
+
+
+def _rendered(specs: Sequence[OutputSpec], jobs: int) -> Iterator[Outcome]:
+    """Render in order; across forked workers when there are many pages and cores.
+
+    Workers are forked so they inherit the planned site instead of receiving it
+    pickled; forking is only safe while this process runs no other thread.
+    """
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(specs) < _PARALLEL_THRESHOLD or not forkable:
+        yield from map(_render_one, specs)
+        return
+    if threading.active_count() > 1:
+        yield from map(_render_one, specs)
+        return
+    with multiprocessing.get_context("fork").Pool(jobs, _adopt, (specs,)) as pool:
+        yield from pool.imap(_render_at, range(len(specs)), chunksize=32)
+
+
+_INHERITED: list[Sequence[OutputSpec]] = []  # set in each forked worker, never in the parent
+
+
+def _adopt(specs: Sequence[OutputSpec]) -> None:
+    _INHERITED.append(specs)
+
+
+def _render_at(index: int) -> Outcome:
+    return _render_one(_INHERITED[0][index])
+
+
+def _full_write(config: SiteConfig, p: Plan, *, force: bool, jobs: int) -> Manifest:
     renderer = _Renderer(p.keys)
 
     def files() -> Iterator[tuple[str, bytes]]:
-        yield from renderer.each(p.specs)
+        yield from renderer.each(p.specs, jobs)
         renderer.fail_if_any()
 
     forget_manifest(config.root)
@@ -210,7 +251,7 @@ def build(
     p = plan(config, now=now, jobs=jobs, strict=strict)
     old = _usable_manifest(config, p) if incremental else None
     if old is None:
-        manifest = _full_write(config, p, force=force)
+        manifest = _full_write(config, p, force=force, jobs=jobs)
         written, removed = [s.path for s in p.specs], list[str]()
     else:
         manifest, written, removed = _incremental_write(config, p, old)

@@ -109,3 +109,22 @@ def test_an_edit_that_keeps_size_and_time_is_still_seen_when_time_moves(
         source.read_text(encoding="utf-8").replace("Gamma", "Gimme"), encoding="utf-8"
     )
     assert "articles/c/index.html" in build_at(root).written
+
+
+def test_parallel_rendering_gives_the_same_bytes(make_site: MakeSite, tmp_path: Path) -> None:
+    from site_builder.build import build
+    from site_builder.config import load_config
+    from tests.conftest import FIXED_NOW
+
+    files = {
+        f"content/articles/story-{n:03d}.md": article(
+            f"Story {n}", f"2026-10-{1 + n % 28:02d} {n % 24:02d}:00", tags=f"[t{n % 40}, all]"
+        )
+        for n in range(260)
+    }
+    root = make_site(files)
+    serial = build(load_config(root, output=tmp_path / "serial"), now=FIXED_NOW, jobs=1)
+    parallel = build(load_config(root, output=tmp_path / "parallel"), now=FIXED_NOW, jobs=2)
+    assert parallel.pages > 400
+    assert snapshot(tmp_path / "parallel") == snapshot(tmp_path / "serial")
+    assert parallel.written == serial.written

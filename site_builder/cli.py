@@ -21,6 +21,7 @@ from site_builder.config import CONFIG_NAME, SiteConfig, load_config
 from site_builder.errors import BuildFailed, ConfigError, SiteError
 from site_builder.importer import KINDS, import_posts
 from site_builder.model import slugify
+from site_builder.scaffold import GITIGNORE, REQUIREMENTS, SAMPLE_CONFIG, publish_workflow
 from site_builder.templates import theme_dir
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -182,18 +183,6 @@ def new_article(title: str, when: datetime, author: str, *, draft: bool) -> str:
     return "\n".join([*lines, "---", "", "Write the story here.", ""])
 
 
-SAMPLE_CONFIG = """\
-title = "{title}"
-description = "Tech news, every day, and a weekly digest."
-base_url = "https://news.example.org/"
-language = "en"
-timezone = "UTC"
-author = "The Editors"
-feed_size = 20
-per_page = 10
-"""
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     target = Path(args.directory)
     if target.exists() and any(target.iterdir()):
@@ -203,7 +192,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     title = target.resolve().name.replace("-", " ").title() or "Tech Digest"
     (target / CONFIG_NAME).write_text(SAMPLE_CONFIG.format(title=title), encoding="utf-8")
     shutil.copytree(theme_dir(), target / "templates")
-    (target / ".gitignore").write_text("/output/\n/.site-builder/\n", encoding="utf-8")
+    (target / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    (target / "requirements.txt").write_text(REQUIREMENTS, encoding="utf-8")
+    workflows = target / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "publish.yml").write_text(publish_workflow(), encoding="utf-8")
     when = build_time().replace(second=0, microsecond=0)
     (target / "content" / "articles" / "hello-world.md").write_text(
         new_article("Hello, world", when, "The Editors", draft=False), encoding="utf-8"

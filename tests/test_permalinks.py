@@ -1,0 +1,85 @@
+"""Permanent ids and old URLs: the ledger logic on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from site_builder.errors import ContentError
+from site_builder.permalinks import Placed, dump_ledger, parse_ledger, reconcile
+
+
+def placed(source: str, url: str, pinned: str | None = None, *aliases: str) -> Placed:
+    return Placed(
+        source=source, url=url, title=f"Title of {url}", pinned_id=pinned, aliases=aliases
+    )
+
+
+def test_a_new_article_takes_its_first_url_as_its_id() -> None:
+    done = reconcile([placed("content/articles/a.md", "/articles/a/")], [])
+    assert done.ids == {"content/articles/a.md": "/articles/a/"}
+    assert done.redirects == () and done.problems == ()
+
+
+def test_a_changed_slug_keeps_the_id_and_redirects_the_old_url() -> None:
+    first = reconcile([placed("content/articles/a.md", "/articles/a/")], [])
+    second = reconcile([placed("content/articles/a.md", "/articles/renamed/")], first.ledger)
+    assert second.ids == {"content/articles/a.md": "/articles/a/"}
+    assert [(r.url, r.target) for r in second.redirects] == [("/articles/a/", "/articles/renamed/")]
+    third = reconcile([placed("content/articles/a.md", "/articles/third/")], second.ledger)
+    assert [r.url for r in third.redirects] == ["/articles/a/", "/articles/renamed/"]
+
+
+def test_a_renamed_file_with_a_pinned_id_keeps_its_history() -> None:
+    first = reconcile([placed("content/articles/a.md", "/articles/a/", "urn:x")], [])
+    moved = reconcile([placed("content/articles/b.md", "/articles/b/", "urn:x")], first.ledger)
+    assert moved.ids == {"content/articles/b.md": "urn:x"}
+    assert [r.url for r in moved.redirects] == ["/articles/a/"]
+
+
+def test_a_changed_pinned_id_is_an_error() -> None:
+    first = reconcile([placed("content/articles/a.md", "/articles/a/", "urn:x")], [])
+    changed = reconcile([placed("content/articles/a.md", "/articles/a/", "urn:y")], first.ledger)
+    [problem] = changed.problems
+    assert str(problem) == (
+        "content/articles/a.md:1: error: id: was 'urn:x' when published; "
+        "a feed id must never change"
+    )
+
+
+def test_two_articles_can_never_share_an_id() -> None:
+    done = reconcile(
+        [
+            placed("content/articles/a.md", "/articles/a/", "urn:x"),
+            placed("content/articles/b.md", "/articles/b/", "urn:x"),
+        ],
+        [],
+    )
+    [problem] = done.problems
+    assert "content/articles/b.md:1: error: id: 'urn:x' is already the id of" in str(problem)
+
+
+def test_an_old_url_taken_by_another_article_is_not_redirected() -> None:
+    first = reconcile([placed("content/articles/a.md", "/articles/a/")], [])
+    second = reconcile(
+        [
+            placed("content/articles/a.md", "/articles/a2/"),
+            placed("content/articles/b.md", "/articles/a/"),
+        ],
+        first.ledger,
+    )
+    assert second.redirects == ()
+    assert second.ids["content/articles/b.md"] == "/articles/a/#2" or second.problems
+
+
+def test_aliases_redirect_and_deleted_articles_keep_their_ids() -> None:
+    first = reconcile([placed("content/articles/a.md", "/articles/a/", None, "/2021/old-a/")], [])
+    assert [r.url for r in first.redirects] == ["/2021/old-a/"]
+    gone = reconcile([], first.ledger)
+    assert [p.id for p in gone.ledger] == ["/articles/a/"]
+
+
+def test_the_ledger_round_trips_and_a_broken_one_is_an_error() -> None:
+    done = reconcile([placed("content/articles/ä.md", "/articles/ä/", "urn:ä")], [])
+    assert parse_ledger(dump_ledger(done.ledger)) == done.ledger
+    with pytest.raises(ContentError, match="cannot read the permalink ledger"):
+        parse_ledger('{"articles": [{"id": 1}]}')

@@ -60,8 +60,12 @@ def main(argv: list[str]) -> int:
     if command == "test":
         ensure_browser()
         return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
-    for tool in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"],
-                 ["lint-imports"]):
+    for tool in (
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["mypy"],
+        ["lint-imports"],
+    ):
         if subprocess.call([str(BIN / tool[0]), *tool[1:]], cwd=ROOT) != 0:
             return 1
     return 0

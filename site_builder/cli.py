@@ -1,4 +1,4 @@
-"""Command line: ``site-builder init | new | build | serve | check | import``.
+"""Command line: ``site-builder init | new | build | serve | check | import | next-publish``.
 
 The one place that reads the clock, prints, and turns problems into exit codes:
 0 ok, 1 content or template errors, 2 usage or configuration errors.
@@ -15,14 +15,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from site_builder import __version__
-from site_builder.build import BuildResult, CheckResult, build, check
+from site_builder.build import BuildResult, CheckResult, build, check, plan
 from site_builder.checks import Format, format_problems
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
+from site_builder.content import is_ignored
 from site_builder.errors import BuildFailed, ConfigError, SiteError
 from site_builder.importer import KINDS, import_posts
 from site_builder.model import slugify
 from site_builder.scaffold import GITIGNORE, REQUIREMENTS, SAMPLE_CONFIG, publish_workflow
+from site_builder.search import index_site, pagefind_command
+from site_builder.serve import PreviewOptions, PreviewServer, run
 from site_builder.templates import theme_dir
+from site_builder.watch import Batch, Watcher
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -81,6 +85,8 @@ def summary(result: BuildResult) -> str:
 def cmd_build(args: argparse.Namespace) -> int:
     try:
         config = _config(args)
+        if args.search and isinstance(missing := pagefind_command(), SiteError):
+            raise missing  # before building: --search without Pagefind is a usage error
         result = build(
             config,
             now=build_time(),
@@ -95,6 +101,69 @@ def cmd_build(args: argparse.Namespace) -> int:
         return fail(BuildFailed([problem]))
     report(result.warnings)
     print(summary(result))
+    return index_search(config) if args.search else EXIT_OK
+
+
+def index_search(config: SiteConfig) -> int:
+    """Index the site just built for /search/; the site stays as built if this fails."""
+    indexed = index_site(config.output_dir)
+    if isinstance(indexed, SiteError):
+        report([indexed])
+        return EXIT_ERRORS
+    print(f"Search: indexed {indexed.pages} pages into {indexed.bundle.name}/")
+    return EXIT_OK
+
+
+def cmd_next_publish(args: argparse.Namespace) -> int:
+    """Print when the next scheduled article goes live (ISO 8601), or nothing.
+
+    Exit code 0 in both cases, so CI can run ``when=$(site-builder next-publish)`` and
+    schedule a rebuild only when ``$when`` is not empty; 1 when the site has content or
+    template errors, 2 for configuration errors. Nothing is written.
+    """
+    try:
+        p = plan(_config(args), now=build_time(), jobs=args.jobs, strict=args.strict)
+    except BuildFailed as failure:
+        return fail(failure)
+    except SiteError as problem:
+        return fail(BuildFailed([problem]))
+    if p.site.next_scheduled is not None:
+        print(p.site.next_scheduled.isoformat())
+    return EXIT_OK
+
+
+def _watcher(preview: PreviewServer, *, poll: bool) -> Watcher:
+    """Rebuild on every burst of edits; a changed site.toml is read again."""
+
+    def on_change(batch: Batch) -> None:
+        preview.rebuild(batch.describe(), reload_config=batch.config_changed)
+
+    return Watcher(preview.root, on_change, ignore=is_ignored, output=preview.output_dir, poll=poll)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    options = PreviewOptions(
+        root=Path(args.source),
+        output=Path(args.output) if args.output else None,
+        host=args.host,
+        port=args.port,
+        drafts=args.drafts,
+        future=args.future,
+        jobs=args.jobs,
+        strict=args.strict,
+    )
+    try:
+        run(
+            options,
+            clock=build_time,
+            watch=lambda preview: _watcher(preview, poll=args.poll),
+            open_browser=args.open,
+        )
+    except BuildFailed as failure:  # no site.toml here, or a broken one
+        return fail(failure)
+    except SiteError as problem:  # the port is taken, or the folder cannot be watched
+        report([problem])
+        return EXIT_USAGE
     return EXIT_OK
 
 
@@ -253,7 +322,28 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an output folder that site-builder did not create",
     )
+    b.add_argument(
+        "--search",
+        action="store_true",
+        help="index the built site for /search/ with Pagefind (the 'search' extra)",
+    )
     b.set_defaults(func=cmd_build)
+    x = sub.add_parser(
+        "next-publish", help="print when the next scheduled article goes live (ISO 8601)"
+    )
+    _add_site_options(x, output=False)
+    x.set_defaults(func=cmd_next_publish)
+    s = sub.add_parser("serve", help="build, serve on this machine, rebuild and reload on changes")
+    _add_site_options(s)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any free one)")
+    s.add_argument("--open", action="store_true", help="open the site in a web browser")
+    s.add_argument(
+        "--poll",
+        action="store_true",
+        help="poll for changes instead of file-system events (network drives)",
+    )
+    s.set_defaults(func=cmd_serve)
     c = sub.add_parser(
         "check", help="build in memory and check links, anchors and feeds; write nothing"
     )

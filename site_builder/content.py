@@ -13,10 +13,11 @@ import pickle
 import re
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from site_builder.cache import RenderCache, code_fingerprint
@@ -27,7 +28,9 @@ from site_builder.markdown import OPTIONS_VERSION, render_markdown
 from site_builder.model import Entry, slugify
 
 PAGES_DIR = "pages"
+DIGESTS_DIR = "digests"  # introductions to digest issues: 2021-w33.md, 2021-08-17.md
 _JEKYLL_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(.+)")
+_TOP_LEVEL_KEY = re.compile(r"^([^\s#:\-][^:]*?)\s*:", re.MULTILINE)
 _POOL_THRESHOLD = 64  # below this, starting worker processes costs more than it saves
 
 
@@ -176,6 +179,21 @@ def _file_defaults(path: str, tz: ZoneInfo) -> tuple[str, datetime | None]:
     return slugify(found[4]), datetime.combine(day.date(), time(), tzinfo=tz)
 
 
+def _key_lines(yaml_text: str) -> dict[str, int]:
+    """The line of each top-level front matter key in the file (the YAML starts on line 2)."""
+    lines: dict[str, int] = {}
+    for found in _TOP_LEVEL_KEY.finditer(yaml_text):
+        key = found[1].strip().strip("'\"")
+        lines.setdefault(key, yaml_text.count("\n", 0, found.start()) + 2)
+    return lines
+
+
+def _kind(path: str) -> Literal["article", "page", "digest"]:
+    if path.startswith(f"content/{PAGES_DIR}/"):
+        return "page"
+    return "digest" if path.startswith(f"content/{DIGESTS_DIR}/") else "article"
+
+
 def parse_entry(path: str, data: bytes, timezone: str) -> Entry | list[SiteError]:
     """One content file → an ``Entry``, or the problems that stop it."""
     try:
@@ -184,19 +202,28 @@ def parse_entry(path: str, data: bytes, timezone: str) -> Entry | list[SiteError
     except ContentError as exc:
         return [exc]
     tz = ZoneInfo(timezone)
-    is_page = path.startswith(f"content/{PAGES_DIR}/")
+    kind = _kind(path)
     file_slug, file_date = _file_defaults(path, tz)
+    # A digest introduction needs no title (given, it is the issue's headline) and no date.
+    untitled = kind == "digest" and front.meta.get("title") is None
+    if untitled:
+        front = replace(front, meta={**front.meta, "title": file_slug})
     fields, problems = read_fields(
-        front, path=path, tz=tz, file_slug=file_slug, file_date=file_date, needs_date=not is_page
+        front,
+        path=path,
+        tz=tz,
+        file_slug=file_slug,
+        file_date=file_date,
+        needs_date=kind == "article",
     )
     if fields is None:
         return problems
     rendered = render_markdown(front.body, summary=fields.summary)
     return Entry(
         source_path=path,
-        kind="page" if is_page else "article",
-        title=fields.title,
-        slug=fields.slug,
+        kind=kind,
+        title="" if untitled else fields.title,
+        slug=file_slug if kind == "digest" else fields.slug,
         date=fields.date,
         updated=fields.updated,
         summary=rendered.summary,
@@ -211,4 +238,5 @@ def parse_entry(path: str, data: bytes, timezone: str) -> Entry | list[SiteError
         draft=fields.draft,
         feed_id=fields.feed_id,
         extra=fields.extra,
+        key_lines=_key_lines(front.yaml_text),
     )

@@ -21,12 +21,12 @@ from site_builder import __version__
 from site_builder.config import SiteConfig
 from site_builder.markdown import plain_text, strip_heading_anchors
 from site_builder.model import Article, Source
+from site_builder.site import absolutize
 
 RSS, ATOM, JSON_FEED = "application/rss+xml", "application/atom+xml", "application/feed+json"
 FEED_FILES = {RSS: "feed.xml", ATOM: "atom.xml", JSON_FEED: "feed.json"}
 _FORMAT_NAMES = {RSS: "RSS", ATOM: "Atom", JSON_FEED: "JSON Feed"}
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_URL_ATTR = re.compile(r'\b(href|src|poster)="([^"]*)"')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ATOM_NS = "http://www.w3.org/2005/Atom"
 
@@ -82,11 +82,6 @@ class FeedSpec:
 def xml_safe(text: str) -> str:
     """Drop characters XML 1.0 forbids; one stray control byte must not break a feed."""
     return _XML_INVALID.sub("", text)
-
-
-def absolutize(fragment: str, base: str) -> str:
-    """Resolve every href/src in an HTML fragment against ``base``: readers have no base."""
-    return _URL_ATTR.sub(lambda m: f'{m[1]}="{urljoin(base, m[2])}"', fragment)
 
 
 def article_item(article: Article, config: SiteConfig) -> FeedItem:

@@ -29,7 +29,7 @@ class Entry:
     """One content file as its author wrote it: validated front matter + rendered body."""
 
     source_path: str  # posix, relative to the site root: "content/articles/x.md"
-    kind: Literal["article", "page"]
+    kind: Literal["article", "page", "digest"]  # "digest": an issue's introduction
     title: str
     slug: str
     date: datetime | None  # required for articles; optional for static pages
@@ -46,6 +46,8 @@ class Entry:
     draft: bool = False
     feed_id: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    # Line of each front matter key in the file, so later stages can point at it.
+    key_lines: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def reading_minutes(self) -> int:
@@ -68,6 +70,10 @@ class Link:
 
     title: str
     url: str
+    # When the title ends with a date ("Daily digest: Monday, 2 August 2021"): that
+    # part and its machine-readable form ("2021-08-02"), for <time datetime> markup.
+    when_text: str = ""
+    when: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,8 +128,19 @@ class Digest:
     url: str
     articles: tuple[Article, ...]
     intro: str = ""  # HTML from content/digests/<key>.md
+    headline: str = ""  # the title of that file, when it has one
+    when_text: str = ""  # the date the title ends with: "Monday, 2 August 2021", "week 33, 2021"
     newer: Link | None = None
     older: Link | None = None
+
+    @property
+    def when(self) -> str:
+        """The issue's date as HTML's ``<time datetime>`` takes it: ``2021-08-02``, ``2021-W33``."""
+        return self.start.isoformat() if self.kind == "daily" else self.key
+
+    @property
+    def link(self) -> Link:
+        return Link(title=self.title, url=self.url, when_text=self.when_text, when=self.when)
 
     @property
     def groups(self) -> tuple[tuple[str, tuple[Article, ...]], ...]:

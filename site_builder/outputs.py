@@ -20,18 +20,22 @@ from site_builder.config import SiteConfig
 from site_builder.content import Content
 from site_builder.feeds import (
     FEED_FILES,
+    RSS,
     FeedItem,
     FeedLink,
     FeedSpec,
-    absolutize,
     render_feed,
     site_feed,
 )
 from site_builder.markdown import pygments_css
 from site_builder.model import ArchiveMonth, Article, Digest, Listing, OutputSpec, Site
-from site_builder.site import output_path, paginate
+from site_builder.newsletter import INLINER_VERSION, inline_css
+from site_builder.opml import OutlineFeed, OutlineGroup, opml_document
+from site_builder.site import absolutize, output_path, paginate
 from site_builder.sitemap import robots_txt, sitemap_xml
 from site_builder.templates import render, template_fingerprint, theme_assets
+
+Render = Callable[[], tuple[bytes, frozenset[str]]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,8 +56,15 @@ TEMPLATES = (
     "archive.html",
     "digest.html",
     "digests.html",
+    "email.html",
+    "email.txt",
+    "feeds.html",
+    "search.html",
     "404.html",
 )
+# Formats listed in /feeds.opml: one subscription per feed, in the format every reader
+# takes. Listing all three would subscribe a reader that imports the file three times.
+OPML_FORMATS = (RSS,)
 TAXONOMIES = (
     Taxonomy(name="tags", title="Tags", singular="Tag"),
     Taxonomy(name="categories", title="Categories", singular="Category"),
@@ -130,6 +141,14 @@ def _plain_file(data: bytes) -> Callable[[], tuple[bytes, frozenset[str]]]:
     return lambda: (data, frozenset())
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedGroup:
+    """Feeds listed together on /feeds/ and in /feeds.opml: "Tags", "Authors", ..."""
+
+    title: str
+    feeds: tuple[tuple[str, FeedSpec], ...]  # (label on /feeds/, feed)
+
+
 class _Planner:
     """Collects the OutputSpecs of one build; shared inputs are digested once."""
 
@@ -138,9 +157,10 @@ class _Planner:
         self.base_key = _digest(config.fingerprint())
         self.site_feeds = _site_feed(site, config)
         self.specs: list[OutputSpec] = []
+        self.feed_groups: dict[str, list[tuple[str, FeedSpec]]] = {}
         self._chains: dict[str, str] = {}
 
-    def add(self, path: str, key: str, make: Callable[[], tuple[bytes, frozenset[str]]]) -> None:
+    def add(self, path: str, key: str, make: Render) -> None:
         self.specs.append(OutputSpec(path=path, key=key, render=make))
 
     def add_bytes(self, path: str, make: Callable[[], bytes], *key_parts: object) -> None:
@@ -152,26 +172,40 @@ class _Planner:
         template: str,
         key_parts: object,
         feeds: Sequence[FeedLink] = (),
+        finish: Callable[[bytes], bytes] | None = None,
         **context: Any,
     ) -> None:
+        """A file rendered from ``template``; ``finish`` post-processes its bytes.
+
+        A ``finish`` step must be a fixed function: what may change its output (the
+        inliner's version) belongs in ``key_parts``.
+        """
         links = (*self.site_feeds.links(), *feeds)
         if template not in self._chains:
             self._chains[template] = template_fingerprint(self.env, template)
         chain = self._chains[template]
         key = _digest(self.base_key, chain, template, url, key_parts, links)
-        self.add(output_path(url), key, self._renderer(template, url, links, context))
+        self.add(output_path(url), key, self._renderer(template, url, links, context, finish))
 
     def _renderer(
-        self, template: str, url: str, links: tuple[FeedLink, ...], context: dict[str, Any]
-    ) -> Callable[[], tuple[bytes, frozenset[str]]]:
+        self,
+        template: str,
+        url: str,
+        links: tuple[FeedLink, ...],
+        context: dict[str, Any],
+        finish: Callable[[bytes], bytes] | None,
+    ) -> Render:
         def make() -> tuple[bytes, frozenset[str]]:
             used: set[str] = set()
             ctx = {"site": SiteView(self.site, used), "page_url": url, "feeds": links, **context}
-            return render(self.env, template, ctx), frozenset(used)
+            data = render(self.env, template, ctx)
+            return (finish(data) if finish else data), frozenset(used)
 
         return make
 
-    def feed(self, spec: FeedSpec) -> None:
+    def feed(self, spec: FeedSpec, group: str, label: str) -> None:
+        """The three formats of one feed, listed as ``label`` under ``group`` on /feeds/."""
+        self.feed_groups.setdefault(group, []).append((label, spec))
         for kind in FEED_FILES:
             self.add_bytes(
                 output_path(spec.url(kind)),
@@ -196,7 +230,9 @@ def _front_pages(p: _Planner) -> None:
     for page in paginate(p.site.articles, p.config.per_page, "/"):
         digest = latest if page.number == 1 else None
         digest_key = (
-            (digest.url, digest.title, tuple(map(card, digest.articles))) if digest else None
+            (digest.url, digest.title, digest.headline, tuple(map(card, digest.articles)))
+            if digest
+            else None
         )
         p.page(
             page.url,
@@ -238,7 +274,7 @@ def _taxonomies(p: _Planner) -> None:
         )
         for listing in listings:
             spec = _term_feed(listing, taxonomy, p)
-            p.feed(spec)
+            p.feed(spec, taxonomy.title, listing.term.name)
             for page in paginate(listing.articles, p.config.per_page, listing.term.url):
                 p.page(
                     page.url,
@@ -256,26 +292,64 @@ def _archive(p: _Planner) -> None:
     p.page("/archive/", "archive.html", key, months=p.site.archive, total=len(p.site.articles))
 
 
-def digest_item(digest: Digest, config: SiteConfig) -> FeedItem:
-    """A weekly issue as one feed item: its introduction and its stories' summaries."""
-    url = config.absolute(digest.url)
-    stories = "".join(
-        f'<h3><a href="{a.url}">{_escape(a.title)}</a></h3>{a.summary}' for a in digest.articles
+def _escape(text: str) -> str:
+    return str(markupsafe.escape(text))
+
+
+def _story_html(article: Article, config: SiteConfig) -> str:
+    """A story as a digest feed item shows it: linked title, summary, sources and tags."""
+    url = config.absolute(article.url)
+    cited = ", ".join(
+        f'<a href="{_escape(s.url)}">{_escape(s.name)}</a>' if s.url else _escape(s.name)
+        for s in article.sources
     )
-    content = absolutize(digest.intro + stories, url)
+    tags = ", ".join(_escape(t.name) for t in article.tags)
+    return (
+        f'<h3><a href="{_escape(url)}">{_escape(article.title)}</a></h3>'
+        + absolutize(article.summary, url)
+        + (f"<p>Via {cited}</p>" if cited else "")
+        + (f"<p>Tags: {tags}</p>" if tags else "")
+    )
+
+
+def digest_item(digest: Digest, config: SiteConfig) -> FeedItem:
+    """An issue as one feed item: headline, introduction, then its stories by category."""
+    url = config.absolute(digest.url)
+    intro = absolutize(digest.intro, url)
+    if digest.headline:
+        intro = f"<p><strong>{_escape(digest.headline)}</strong></p>{intro}"
+    groups = "".join(
+        f"<h2>{_escape(name)}</h2>" + "".join(_story_html(a, config) for a in stories)
+        for name, stories in digest.groups
+    )
+    count = len(digest.articles)
     return FeedItem(
         id=url,
         title=digest.title,
         url=url,
         published=digest.updated,
         updated=digest.updated,
-        summary=absolutize(digest.intro, url) or f"<p>{len(digest.articles)} stories</p>",
-        content=content,
+        summary=intro or f"<p>{count} {'story' if count == 1 else 'stories'}</p>",
+        content=intro + groups,
     )
 
 
-def _escape(text: str) -> str:
-    return str(markupsafe.escape(text))
+def _digest_key(digest: Digest) -> tuple[object, ...]:
+    return (replace(digest, articles=()), tuple(map(card, digest.articles)))
+
+
+def _email_editions(p: _Planner, digest: Digest, feeds: Sequence[FeedLink]) -> None:
+    """``email.html`` (CSS inlined, absolute URLs) and ``email.txt`` beside the issue."""
+    key = (_digest_key(digest), INLINER_VERSION)
+    p.page(
+        digest.url + "email.html",
+        "email.html",
+        key,
+        feeds=feeds,
+        finish=inline_css,
+        digest=digest,
+    )
+    p.page(digest.url + "email.txt", "email.txt", key, digest=digest)
 
 
 def _digests(p: _Planner) -> None:
@@ -287,7 +361,7 @@ def _digests(p: _Planner) -> None:
         folder="/digest/",
         items=items,
     )
-    p.feed(spec)
+    p.feed(spec, "Digest", "Weekly digest")
     issues = (*p.site.weekly, *p.site.daily)
     index_key = tuple((d.url, d.title, len(d.articles)) for d in issues)
     p.page(
@@ -299,8 +373,39 @@ def _digests(p: _Planner) -> None:
         daily=p.site.daily,
     )
     for digest in issues:
-        key = (replace(digest, articles=()), tuple(map(card, digest.articles)))
-        p.page(digest.url, "digest.html", key, feeds=spec.links(), digest=digest)
+        p.page(digest.url, "digest.html", _digest_key(digest), feeds=spec.links(), digest=digest)
+        _email_editions(p, digest, spec.links())
+
+
+def _feed_directory(p: _Planner) -> None:
+    """``/feeds/`` for people and ``/feeds.opml`` for feed readers: every feed of the site."""
+    groups = tuple(
+        FeedGroup(title=title, feeds=tuple(p.feed_groups.get(title, ())))
+        for title in ("Whole site", "Digest", *(t.title for t in TAXONOMIES))
+        if p.feed_groups.get(title)
+    )
+    key = tuple(
+        (g.title, tuple((label, s.title, s.page_url, s.folder) for label, s in g.feeds))
+        for g in groups
+    )
+    p.page("/feeds/", "feeds.html", key, groups=groups, opml_url="/feeds.opml")
+    outline = tuple(
+        OutlineGroup(
+            title=g.title,
+            feeds=tuple(
+                OutlineFeed(
+                    title=spec.title if len(OPML_FORMATS) == 1 else link.title,
+                    xml_url=p.config.absolute(link.url),
+                    html_url=p.config.absolute(spec.page_url),
+                )
+                for _, spec in g.feeds
+                for link in spec.links()
+                if link.type in OPML_FORMATS
+            ),
+        )
+        for g in groups
+    )
+    p.add_bytes("feeds.opml", lambda: opml_document(outline, p.config), outline)
 
 
 def _sitemap_pages(specs: Sequence[OutputSpec], site: Site) -> Iterator[tuple[str, Any]]:
@@ -338,7 +443,10 @@ def plan_outputs(
     _taxonomies(p)
     _archive(p)
     _digests(p)
-    p.feed(p.site_feeds)
+    p.feed(p.site_feeds, "Whole site", "Every story")
+    _feed_directory(p)
+    # The page is always there; the index it queries is made by `build --search`.
+    p.page("/search/", "search.html", ())
     p.page("/404.html", "404.html", ())
     pages = list(_sitemap_pages(p.specs, site))
     p.add_bytes("sitemap.xml", lambda: sitemap_xml(pages, config), pages)

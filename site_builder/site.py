@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields, replace
 from datetime import date, datetime, timedelta
+from pathlib import PurePosixPath
 from typing import Literal, TypeVar
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from site_builder.config import SiteConfig
-from site_builder.errors import ContentError, SiteError
+from site_builder.errors import ContentError, SiteError, SiteWarning
+from site_builder.markdown import strip_heading_anchors
 from site_builder.model import (
     ArchiveMonth,
     Article,
@@ -31,6 +35,7 @@ from site_builder.model import (
 )
 
 T = TypeVar("T")
+DIGESTS_DIR = "content/digests/"  # introductions to issues: 2021-w33.md, 2021-08-17.md
 RELATED_COUNT = 3
 _RELATED_WINDOW = 40  # stories either side in each tag, so related lists stay O(n)
 RESERVED = frozenset(
@@ -143,11 +148,15 @@ def _check_urls(entries: Sequence[Entry]) -> list[SiteError]:
 
 
 def _terms(names: Iterable[str], prefix: str) -> dict[str, Term]:
-    """Terms by slug; the display form is the most used spelling (ties: sorted first)."""
+    """Terms by slug; the display form is the most used spelling (ties: sorted first).
+
+    Spellings are compared in NFC: "Zürich" typed with a combining accent looks the
+    same, and must count as the same spelling.
+    """
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for name in names:
         if slug := slugify(name):
-            spellings[slug][name] += 1
+            spellings[slug][unicodedata.normalize("NFC", name)] += 1
     return {
         slug: Term(name=min(c, key=lambda n: (-c[n], n)), slug=slug, url=f"/{prefix}/{slug}/")
         for slug, c in spellings.items()
@@ -164,12 +173,21 @@ def rebase(fragment: str, base_path: str) -> str:
     return _ROOT_RELATIVE.sub(lambda m: f'{m[1]}="{base_path}', fragment)
 
 
+_URL_ATTR = re.compile(r'\b(href|src|poster)="([^"]*)"')
+
+
+def absolutize(fragment: str, base: str) -> str:
+    """Resolve every href/src in an HTML fragment against ``base``: feeds and email have no base."""
+    return _URL_ATTR.sub(lambda m: f'{m[1]}="{urljoin(base, m[2])}"', fragment)
+
+
 def _place(
     entry: Entry, tags: dict[str, Term], categories: dict[str, Term], base_path: str
 ) -> Article:
     own = {f.name: getattr(entry, f.name) for f in fields(Entry)}
     own["html"], own["summary"] = rebase(entry.html, base_path), rebase(entry.summary, base_path)
-    tag_terms = tuple(dict.fromkeys(tags[s] for n in entry.tag_names if (s := slugify(n))))
+    # Static pages are in no taxonomy: they get an empty ``tags``, whatever they declare.
+    tag_terms = tuple(dict.fromkeys(t for n in entry.tag_names if (t := tags.get(slugify(n)))))
     category = categories.get(slugify(entry.category)) if entry.category else None
     return Article(**own, url=_entry_url(entry), tags=tag_terms, category_term=category)
 
@@ -241,11 +259,12 @@ def _period(kind: Literal["daily", "weekly"], day: date) -> tuple[str, date, dat
     return f"{year}-W{week:02d}", start, start + timedelta(days=6), f"/digest/{year}/w{week:02d}/"
 
 
-def _issue_title(kind: str, start: date, key: str) -> str:
+def _issue_when(kind: str, start: date, key: str) -> str:
+    """The date part of an issue's title: "Monday, 2 August 2021" or "week 33, 2021"."""
     if kind == "daily":
-        return f"Daily digest: {start.strftime('%A')}, {start.day} {start:%B %Y}"
+        return f"{start.strftime('%A')}, {start.day} {start:%B %Y}"
     year, week = key.split("-W")
-    return f"Weekly digest: week {int(week)}, {year}"
+    return f"week {int(week)}, {year}"
 
 
 def _digests(
@@ -260,7 +279,8 @@ def _digests(
             kind=kind,
             key=key,
             number=n,
-            title=_issue_title(kind, start, key),
+            title=f"{kind.capitalize()} digest: {_issue_when(kind, start, key)}",
+            when_text=_issue_when(kind, start, key),
             start=start,
             end=end,
             url=url,
@@ -271,44 +291,184 @@ def _digests(
     linked = [
         replace(
             d,
-            older=Link(title=issues[i - 1].title, url=issues[i - 1].url) if i else None,
-            newer=Link(title=issues[i + 1].title, url=issues[i + 1].url)
-            if i + 1 < len(issues)
-            else None,
+            older=issues[i - 1].link if i else None,
+            newer=issues[i + 1].link if i + 1 < len(issues) else None,
         )
         for i, d in enumerate(issues)
     ]
     return tuple(reversed(linked))
 
 
-def build_site(
-    entries: Sequence[Entry], config: SiteConfig, now: datetime
-) -> tuple[Site | None, list[SiteError]]:
-    """Place every visible entry; ``None`` with the problems when URLs collide."""
-    shown, scheduled = _visible(entries, config, now)
-    problems = _check_urls(shown)
-    if problems:
-        return None, problems
-    posts = sorted((e for e in shown if e.kind == "article"), key=_newest_first)
+def _is_intro(entry: Entry) -> bool:
+    # content.py files them as kind "digest"; by their folder too, so that a content
+    # stage that does not know the kind yet cannot turn an introduction into an article.
+    return entry.kind == "digest" or entry.source_path.startswith(DIGESTS_DIR)
+
+
+_WEEK_NAME = re.compile(r"(\d{4})-w(\d{2})")
+_DAY_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _intro_key(entry: Entry) -> str | None:
+    """The issue an introduction belongs to, from its file name: ``2021-w33`` → ``2021-W33``."""
+    stem = PurePosixPath(entry.source_path).stem.casefold()
+    if week := _WEEK_NAME.fullmatch(stem):
+        return f"{week[1]}-W{week[2]}"
+    return stem if _DAY_NAME.fullmatch(stem) else None
+
+
+def _intros(entries: Iterable[Entry]) -> tuple[dict[str, Entry], list[SiteError]]:
+    """Introductions by issue key; a file named for no issue, or for a taken one, is an error."""
+    found: dict[str, Entry] = {}
+    problems: list[SiteError] = []
+    for entry in sorted(entries, key=lambda e: e.source_path):
+        key = _intro_key(entry)
+        if key is None:
+            problems.append(
+                ContentError(
+                    f"{PurePosixPath(entry.source_path).name!r} names no digest issue",
+                    path=entry.source_path,
+                    line=1,
+                    hint="name it YYYY-wWW.md for a weekly issue (2021-w33.md) "
+                    "or YYYY-MM-DD.md for a daily one (2021-08-17.md)",
+                )
+            )
+        elif key in found:
+            problems.append(
+                ContentError(
+                    f"issue {key} already has an introduction: {found[key].source_path}",
+                    path=entry.source_path,
+                    line=1,
+                    hint="keep one of the two files",
+                )
+            )
+        else:
+            found[key] = entry
+    return found, problems
+
+
+def _with_intros(
+    digests: tuple[Digest, ...], intros: Mapping[str, Entry], base_path: str
+) -> tuple[Digest, ...]:
+    # No heading permalinks: an introduction is also read in feeds and email, away from its page.
+    return tuple(
+        replace(d, intro=rebase(strip_heading_anchors(e.html), base_path), headline=e.title)
+        if (e := intros.get(d.key))
+        else d
+        for d in digests
+    )
+
+
+def _unused_intros(intros: Mapping[str, Entry], site: Site) -> list[SiteError]:
+    """An introduction whose issue does not exist (no story that day or week) is not shown."""
+    keys = {d.key for d in (*site.daily, *site.weekly)}
+    return [
+        SiteWarning(
+            f"no issue {key}: no published story is dated in that "
+            f"{'week' if '-W' in key else 'day'}, so this introduction is not shown",
+            path=entry.source_path,
+            line=1,
+            hint="check the file name, or the dates of the stories it introduces",
+        )
+        for key, entry in intros.items()
+        if key not in keys
+    ]
+
+
+# Query parameters that say how a reader arrived, not what they read.
+_TRACKING = re.compile(
+    r"utm_.*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|igshid|_ga|_gl|ref_src",
+    re.IGNORECASE,
+)
+
+
+def source_identity(url: str) -> str:
+    """What makes two cited URLs the same page: no scheme, ``www.``, trailing slash or tracking.
+
+    ``https://www.bbc.com/news/x/?utm_source=rss`` and ``http://bbc.com/news/x`` are one page.
+    """
+    parts = urlsplit(url.strip())
+    host = parts.netloc.rpartition("@")[2].casefold().removeprefix("www.")
+    host = host.removesuffix(":443" if parts.scheme == "https" else ":80")
+    query = sorted(
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING.fullmatch(k)
+    )
+    path = unquote(parts.path).rstrip("/")
+    return host + path + (f"?{urlencode(query)}" if query else "")
+
+
+def _duplicate_sources(articles: Iterable[Entry]) -> list[SiteError]:
+    """Two stories citing one source are often one story twice: warn at the second file."""
+    first: dict[str, Entry] = {}
+    problems: list[SiteError] = []
+    for entry in sorted(articles, key=lambda e: e.source_path):
+        cited = {source_identity(s.url): s.url for s in entry.sources if s.url}
+        for identity, url in cited.items():
+            other = first.setdefault(identity, entry)
+            if other is not entry:
+                problems.append(
+                    SiteWarning(
+                        f"source {url!r} is also cited by {other.source_path}",
+                        path=entry.source_path,
+                        line=entry.key_lines.get("source", 1),
+                        hint=f"if both files tell the same story, merge them into "
+                        f"{other.source_path}; otherwise cite the page each one is about",
+                    )
+                )
+    return problems
+
+
+def _place_all(
+    posts: Sequence[Entry], pages: Sequence[Entry], config: SiteConfig
+) -> tuple[list[Article], list[Article], dict[str, Term]]:
+    """Articles (newest first, linked, with related stories), static pages and author terms."""
+    posts = sorted(posts, key=_newest_first)
     tags = _terms((n for e in posts for n in e.tag_names), "tags")
     categories = _terms((e.category for e in posts if e.category), "categories")
     authors = _terms((n for e in posts for n in e.authors), "authors")
     base = config.base_path
     articles = _with_related(_link_neighbours([_place(e, tags, categories, base) for e in posts]))
-    pages = [
-        _place(e, {}, {}, base) for e in sorted(shown, key=lambda e: e.slug) if e.kind == "page"
-    ]
-    tz = config.tz
-    site = Site(
+    placed_pages = [_place(e, {}, {}, base) for e in sorted(pages, key=lambda e: e.slug)]
+    return articles, placed_pages, authors
+
+
+def _site(
+    posts: Sequence[Entry],
+    pages: Sequence[Entry],
+    intros: Mapping[str, Entry],
+    config: SiteConfig,
+) -> Site:
+    articles, placed_pages, authors = _place_all(posts, pages, config)
+    tz, base = config.tz, config.base_path
+    return Site(
         articles=tuple(articles),
-        pages=tuple(pages),
+        pages=tuple(placed_pages),
         tags=_listings(articles, lambda a: a.tags),
         categories=_listings(articles, lambda a: (a.category_term,) if a.category_term else ()),
         authors=_listings(articles, lambda a: (authors[s] for n in a.authors if (s := slugify(n)))),
         archive=_archive(articles, tz),
-        daily=_digests(articles, tz, "daily"),
-        weekly=_digests(articles, tz, "weekly"),
+        daily=_with_intros(_digests(articles, tz, "daily"), intros, base),
+        weekly=_with_intros(_digests(articles, tz, "weekly"), intros, base),
         updated=max((a.updated or a.published for a in articles), default=None),
-        next_scheduled=scheduled,
     )
-    return site, []
+
+
+def build_site(
+    entries: Sequence[Entry], config: SiteConfig, now: datetime
+) -> tuple[Site | None, list[SiteError]]:
+    """Place every visible entry; ``None`` with the problems when URLs collide.
+
+    The other problems come with the site: misnamed introductions (errors), and
+    introductions without an issue or sources cited twice (warnings).
+    """
+    shown, scheduled = _visible(entries, config, now)
+    intros, problems = _intros(e for e in shown if _is_intro(e))
+    placed = [e for e in shown if not _is_intro(e)]
+    if url_problems := _check_urls(placed):
+        return None, [*url_problems, *problems]
+    posts = [e for e in placed if e.kind == "article"]
+    site = _site(posts, [e for e in placed if e.kind == "page"], intros, config)
+    problems += _duplicate_sources(posts) + _unused_intros(intros, site)
+    return replace(site, next_scheduled=scheduled), problems

@@ -8,6 +8,7 @@ file by file, so a site overrides only what it changes. Jinja errors become
 from __future__ import annotations
 
 import hashlib
+import textwrap
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
@@ -16,11 +17,14 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
+import markupsafe
 
 from site_builder import __version__
 from site_builder.config import SiteConfig
 from site_builder.errors import TemplateError
 from site_builder.markdown import plain_text
+from site_builder.newsletter import html_to_text
+from site_builder.site import absolutize
 
 STATIC_DIR = "static"
 
@@ -43,7 +47,8 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([str(d) for d in template_dirs(config)])
     env = jinja2.Environment(
         loader=loader,
-        autoescape=jinja2.select_autoescape(["html", "xml"], default=True),
+        # Plain text (email.txt) must not be HTML-escaped; anything unknown is, to be safe.
+        autoescape=jinja2.select_autoescape(["html", "xml"], ["txt"], default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -66,16 +71,28 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
             return local(value).replace(microsecond=0).isoformat()
         return value.isoformat()
 
+    def absolute_links(fragment: str, page_url: str = "/") -> markupsafe.Markup:
+        # Trusted HTML from content in, trusted HTML out: only its URLs change.
+        return markupsafe.Markup(absolutize(str(fragment), config.absolute(page_url)))
+
     env.filters.update(
         rel=rel,
         absolute=config.absolute,
+        absolute_links=absolute_links,
         date=show_date,
         isodate=isodate,
         plain=plain_text,
+        text=html_to_text,
+        wrap=wrap_text,
         truncate_words=truncate_words,
     )
     env.globals.update(config=config, version=__version__)
     return env
+
+
+def wrap_text(text: str, indent: str = "") -> str:
+    """Plain text wrapped like the email's body; ``indent`` starts every line."""
+    return textwrap.indent(html_to_text(str(markupsafe.escape(text))), indent)
 
 
 def truncate_words(text: str, count: int = 40) -> str:

@@ -37,10 +37,12 @@ from watchdog.observers.polling import PollingObserver
 
 from site_builder.cache import CACHE_DIR
 from site_builder.config import CONFIG_NAME
+from site_builder.errors import SiteError
 
 # The folders SiteConfig.content_dir and SiteConfig.templates_dir name.
 WATCHED_DIRS = ("content", "templates")
-STATIC_DIR = "static"
+STATIC_DIR = "static"  # templates/static/, as templates.STATIC_DIR
+PAGES_DIR = "pages"  # content/pages/, as content.PAGES_DIR
 # Opened / closed-without-writing events are left out: the build reads every
 # source file, and reacting to those reads would rebuild for ever.
 _EVENTS: list[type[FileSystemEvent]] = [
@@ -53,6 +55,11 @@ _EVENTS: list[type[FileSystemEvent]] = [
     DirDeletedEvent,
     DirMovedEvent,
 ]
+
+
+class WatchError(SiteError):
+    """The file system cannot be watched (a missing folder, no inotify watches left)."""
+
 
 Kind = Literal["config", "template", "static", "article", "page", "asset", "folder"]
 
@@ -94,7 +101,7 @@ def classify(rel: str, *, is_dir: bool = False) -> Kind:
     if parts[0] == "templates":
         return "static" if len(parts) > 2 and parts[1] == STATIC_DIR else "template"
     if rel.lower().endswith(".md"):
-        return "page" if len(parts) > 2 and parts[1] == "pages" else "article"
+        return "page" if len(parts) > 2 and parts[1] == PAGES_DIR else "article"
     return "asset"
 
 
@@ -103,7 +110,7 @@ def relevant(
 ) -> bool:
     """Whether a path (posix, relative to the root) is an input of the site."""
     parts = PurePosixPath(rel).parts
-    if not parts or parts[0] in ("..", CACHE_DIR) or any(ignore(part) for part in parts):
+    if not parts or parts[0] == CACHE_DIR or any(ignore(part) for part in parts):
         return False
     if output is not None and (rel == output or rel.startswith(output + "/")):
         return False
@@ -213,10 +220,18 @@ class Watcher:
         self._debouncer = _Debouncer(self._fire, quiet, max_wait)
 
     def start(self) -> None:
-        self._observer.schedule(self._handler, str(self.root), event_filter=_EVENTS)
-        self._watch_folders()
+        """Start watching; raise ``WatchError`` when the system will not let us."""
         self._debouncer.start()
-        self._observer.start()
+        try:
+            self._observer.schedule(self._handler, str(self.root), event_filter=_EVENTS)
+            self._watch_folders()
+            self._observer.start()
+        except OSError as exc:
+            self.stop(timeout=1.0)
+            raise WatchError(
+                f"cannot watch {self.root.as_posix()}: {exc.strerror or exc}",
+                hint="out of inotify watches? try --poll, or raise fs.inotify.max_user_watches",
+            ) from None
 
     def stop(self, timeout: float = 5.0) -> None:
         self._observer.stop()

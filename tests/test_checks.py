@@ -634,7 +634,7 @@ def test_check_command_reports_every_defect_and_writes_nothing(
     assert main(["check", "--source", str(root), "--jobs", "1"]) == 1
     captured = capsys.readouterr()
     errors = [line for line in captured.err.splitlines() if not line.startswith("  hint: ")]
-    assert errors == [*DEFECTS, "Checked 35 files: 5 errors, 0 warnings"]
+    assert errors == [*DEFECTS, "Checked 51 files: 5 errors, 0 warnings"]
     assert captured.out == ""
     assert not (root / "output").exists()
 

@@ -1,0 +1,84 @@
+"""Email edition: a rendered issue page → HTML a mail client shows, and its plain-text twin.
+
+Input is the HTML of ``templates/email.html`` (a ``<style>`` block, table layout) or an
+HTML fragment for the text edition; output is the same document with every CSS rule
+moved into ``style`` attributes (mail clients drop ``<style>`` and never load
+stylesheets), or plain text wrapped for a mail body. Pure: no files, no network.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import textwrap
+from importlib.metadata import version
+
+import css_inline
+
+from site_builder.errors import TemplateError
+
+# Part of every email's key: another inliner may write other bytes from the same page.
+INLINER_VERSION = version("css-inline")
+TEXT_WIDTH = 72  # the conventional width of a plain-text mail body
+
+_LINK = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
+_ITEM = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
+_BLOCK_END = re.compile(
+    r"</(?:p|div|h[1-6]|blockquote|pre|ul|ol|table|tr|figure|section|article)>|<br\s*/?>|<hr\b[^>]*>",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"<[^>]+>")
+_ITEM_MARK = "\0"
+
+
+@functools.cache
+def _inliner() -> css_inline.CSSInliner:
+    # @media rules cannot be inlined: keep them in a <style> for the clients that read it.
+    # Never fetch anything: an email is made from the template alone.
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+def inline_css(page: bytes, *, template: str = "email.html") -> bytes:
+    """Move the page's ``<style>`` rules into ``style`` attributes, as mail clients need."""
+    try:
+        return _inliner().inline(page.decode("utf-8")).encode("utf-8")
+    except (css_inline.InlineError, ValueError) as exc:
+        raise TemplateError(
+            f"cannot inline the email's CSS: {exc}",
+            path=f"templates/{template}",
+            hint="keep the CSS in one <style> block; an email cannot load stylesheets",
+        ) from None
+
+
+def _link_text(match: re.Match[str]) -> str:
+    url, label = match[1], " ".join(_TAG.sub("", match[2]).split())
+    if not url or url.startswith("#") or html.unescape(label) == html.unescape(url):
+        return label or url
+    return f"{label} ({url})"
+
+
+def html_to_text(fragment: str, width: int = TEXT_WIDTH) -> str:
+    """An HTML fragment as mail text: paragraphs, ``- `` list items, links as ``label (url)``."""
+    text = _LINK.sub(_link_text, fragment)
+    text = _ITEM.sub(_ITEM_MARK + "- ", text)
+    text = html.unescape(_TAG.sub("", _BLOCK_END.sub("\n\n", text)))
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [" ".join(piece.split()) for piece in block.split(_ITEM_MARK)]
+        wrapped = [_wrap(line, width) for line in lines if line]
+        if wrapped:
+            paragraphs.append("\n".join(wrapped))
+    return "\n\n".join(paragraphs)
+
+
+def _wrap(line: str, width: int) -> str:
+    # URLs must stay whole to stay clickable: never break a long word or at a hyphen.
+    indent = "  " if line.startswith("- ") else ""
+    return textwrap.fill(
+        line,
+        width=width,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )

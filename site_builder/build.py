@@ -25,10 +25,18 @@ from site_builder.cache import (
 from site_builder.checks import as_errors, check_site
 from site_builder.config import CONFIG_NAME, SiteConfig
 from site_builder.content import load_content, walk
-from site_builder.errors import BuildFailed, SiteError, SiteWarning
-from site_builder.model import OutputSpec, Site
+from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
+from site_builder.model import Entry, OutputSpec, Site
 from site_builder.outputs import TEMPLATES, SiteKeys, plan_outputs
-from site_builder.site import build_site, output_path
+from site_builder.permalinks import (
+    LEDGER_NAME,
+    Placed,
+    Reconciled,
+    dump_ledger,
+    parse_ledger,
+    reconcile,
+)
+from site_builder.site import build_site, entry_url, output_path, visible_entries
 from site_builder.templates import check_templates, make_environment, template_dirs
 from site_builder.writer import (
     OutputError,
@@ -53,6 +61,7 @@ class Plan:
     specs: tuple[OutputSpec, ...]
     keys: SiteKeys
     warnings: tuple[SiteError, ...]
+    ledger: str  # permalinks.json as this build leaves it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,16 +102,84 @@ def plan(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fal
         cache.close()
     env = make_environment(config)
     problems += check_templates(env, TEMPLATES)
-    site, site_problems = build_site(content.entries, config, now)
-    problems += site_problems
+    entries, known, ledger_problems = _permalinks(content.entries, config, now)
+    site, site_problems = build_site(entries, config, now)
+    problems += ledger_problems + site_problems
     errors = [p for p in problems if strict or not isinstance(p, SiteWarning)]
-    if errors or site is None:
+    if errors or site is None or known is None:
         raise BuildFailed(errors)
-    specs, keys = plan_outputs(site, env, config, content)
+    specs, keys = plan_outputs(site, env, config, content, known.redirects)
     if duplicates := _duplicate_paths(specs):
         raise BuildFailed(duplicates)
     warnings = tuple(p for p in problems if isinstance(p, SiteWarning))
-    return Plan(site=site, specs=tuple(specs), keys=keys, warnings=warnings)
+    return Plan(
+        site=site,
+        specs=tuple(specs),
+        keys=keys,
+        warnings=warnings,
+        ledger=dump_ledger(known.ledger),
+    )
+
+
+def _aliases(entry: Entry) -> tuple[tuple[str, ...], list[SiteError]]:
+    value = entry.extra.get("aliases", [])
+    if isinstance(value, list) and all(isinstance(v, str) and v.startswith("/") for v in value):
+        return tuple(value), []
+    line = entry.key_lines.get("aliases", 1)
+    return (), [
+        ContentError(
+            f"aliases: {value!r} is not a list of site paths",
+            path=entry.source_path,
+            line=line,
+            hint="write e.g. aliases: [/2021/08/old-name/]",
+        )
+    ]
+
+
+def _permalinks(
+    entries: Sequence[Entry], config: SiteConfig, now: datetime
+) -> tuple[list[Entry], Reconciled | None, list[SiteError]]:
+    """Give each published article its permanent feed id from the ledger."""
+    try:
+        ledger_file = config.root / LEDGER_NAME
+        ledger = parse_ledger(ledger_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        ledger = ()
+    except ContentError as exc:
+        return list(entries), None, [exc]
+    shown = [e for e in visible_entries(entries, config, now)[0] if e.kind == "article"]
+    problems: list[SiteError] = []
+    placed = []
+    for entry in shown:
+        aliases, alias_problems = _aliases(entry)
+        problems += alias_problems
+        placed.append(
+            Placed(
+                default_id=config.absolute(entry_url(entry)),
+                source=entry.source_path,
+                url=entry_url(entry),
+                title=entry.title,
+                pinned_id=entry.feed_id,
+                aliases=aliases,
+            )
+        )
+    known = reconcile(placed, ledger)
+    ids = known.ids
+    updated = [
+        replace(e, feed_id=ids[e.source_path]) if e.source_path in ids else e for e in entries
+    ]
+    return updated, known, [*problems, *known.problems]
+
+
+def _save_ledger(config: SiteConfig, text: str) -> None:
+    """Update permalinks.json only when it changed, so an unchanged site stays untouched."""
+    path = config.root / LEDGER_NAME
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except FileNotFoundError:
+        pass
+    path.write_text(text, encoding="utf-8")
 
 
 class _Renderer:
@@ -215,7 +292,7 @@ def _usable_manifest(config: SiteConfig, p: Plan) -> Manifest | None:
 
 def _signature(config: SiteConfig, strict: bool) -> str:
     """What the last build must have seen for this one to have nothing to do."""
-    files = [config.root / CONFIG_NAME, *walk(config.content_dir)]
+    files = [config.root / CONFIG_NAME, config.root / LEDGER_NAME, *walk(config.content_dir)]
     for folder in template_dirs(config):
         files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
     return inputs_signature(
@@ -264,6 +341,7 @@ def build(
         valid_until=due,
     )
     save_manifest(config.root, manifest)
+    _save_ledger(config, p.ledger)
     return _result(p, written, removed, time.perf_counter() - started)
 
 

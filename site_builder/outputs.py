@@ -31,6 +31,7 @@ from site_builder.markdown import pygments_css
 from site_builder.model import ArchiveMonth, Article, Digest, Listing, OutputSpec, Site
 from site_builder.newsletter import INLINER_VERSION, inline_css
 from site_builder.opml import OutlineFeed, OutlineGroup, opml_document
+from site_builder.permalinks import Redirect
 from site_builder.site import absolutize, output_path, paginate
 from site_builder.sitemap import robots_txt, sitemap_xml
 from site_builder.templates import render, template_fingerprint, theme_assets
@@ -433,11 +434,33 @@ def _files(p: _Planner, content: Content) -> None:
     p.add_bytes("static/pygments.css", lambda: css, css)
 
 
+def redirect_page(redirect: Redirect, config: SiteConfig) -> bytes:
+    """A page at an article's old address that forwards readers and crawlers to the new one."""
+    target = markupsafe.escape(config.base_path + redirect.target.lstrip("/"))
+    title = markupsafe.escape(redirect.title)
+    canonical = markupsafe.escape(config.absolute(redirect.target))
+    return (
+        f'<!DOCTYPE html>\n<html lang="{markupsafe.escape(config.language)}">\n<head>\n'
+        f'<meta charset="utf-8">\n<title>{title} (moved)</title>\n'
+        f'<link rel="canonical" href="{canonical}">\n<meta name="robots" content="noindex">\n'
+        f'<meta http-equiv="refresh" content="0; url={target}">\n</head>\n<body>\n'
+        f'<p>This story has moved to <a href="{target}">{title}</a>.</p>\n</body>\n</html>\n'
+    ).encode()
+
+
 def plan_outputs(
-    site: Site, env: jinja2.Environment, config: SiteConfig, content: Content
+    site: Site,
+    env: jinja2.Environment,
+    config: SiteConfig,
+    content: Content,
+    redirects: Sequence[Redirect] = (),
 ) -> tuple[list[OutputSpec], SiteKeys]:
     """Every file of the site, each with its key and a deferred render."""
     p = _Planner(site, env, config)
+    for redirect in redirects:
+        p.add_bytes(
+            output_path(redirect.url), functools.partial(redirect_page, redirect, config), redirect
+        )
     _front_pages(p)
     _articles(p)
     _taxonomies(p)

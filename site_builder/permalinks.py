@@ -45,6 +45,7 @@ class Placed:
     title: str
     pinned_id: str | None
     aliases: tuple[str, ...] = field(default=())
+    default_id: str = ""  # the id a new article gets: its absolute permalink (else its url)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,7 +97,7 @@ def _identify(article: Placed, known: Permalink | None) -> tuple[Permalink, Site
     """The article's entry after this build, and a problem if its pinned id changed."""
     if known is None:
         return Permalink(
-            id=article.pinned_id or article.url,
+            id=article.pinned_id or article.default_id or article.url,
             source=article.source,
             urls=(article.url,),
             pinned=article.pinned_id is not None,
@@ -124,7 +125,11 @@ def reconcile(articles: Sequence[Placed], ledger: Sequence[Permalink]) -> Reconc
         entry, problem = _identify(article, _match(article, by_id, by_source))
         entries.append(entry)
         problems.extend([problem] if problem else [])
-    problems += _shared_ids(entries)
+    # Two new stories whose default ids clash share a URL, which site.py reports already.
+    fresh = {
+        a.source for a in articles if a.pinned_id is None and _match(a, by_id, by_source) is None
+    }
+    problems += _shared_ids(entries, fresh)
     live = {a.url for a in articles}
     titles = {a.source: (a.url, a.title) for a in articles}
     aliases = {a.source: a.aliases for a in articles}
@@ -145,11 +150,11 @@ def reconcile(articles: Sequence[Placed], ledger: Sequence[Permalink]) -> Reconc
     )
 
 
-def _shared_ids(entries: Sequence[Permalink]) -> list[SiteError]:
+def _shared_ids(entries: Sequence[Permalink], fresh: set[str]) -> list[SiteError]:
     first: dict[str, str] = {}
     problems: list[SiteError] = []
     for entry in entries:
-        if entry.id in first:
+        if entry.id in first and not {entry.source, first[entry.id]} <= fresh:
             problems.append(
                 ContentError(
                     f"id: {entry.id!r} is already the id of {first[entry.id]}",

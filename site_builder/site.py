@@ -91,7 +91,7 @@ def _newest_first(entry: Entry) -> tuple[float, str]:
     return (-entry.date.timestamp(), entry.slug)
 
 
-def _visible(
+def visible_entries(
     entries: Iterable[Entry], config: SiteConfig, now: datetime
 ) -> tuple[list[Entry], datetime | None]:
     """Published entries, and the date of the earliest scheduled one left out."""
@@ -106,7 +106,7 @@ def _visible(
     return shown, min(scheduled, default=None)
 
 
-def _entry_url(entry: Entry) -> str:
+def entry_url(entry: Entry) -> str:
     return f"/{entry.slug}/" if entry.kind == "page" else article_url(entry.slug)
 
 
@@ -114,7 +114,7 @@ def _check_urls(entries: Sequence[Entry]) -> list[SiteError]:
     problems: list[SiteError] = []
     owners: dict[str, Entry] = {}
     for entry in sorted(entries, key=lambda e: e.source_path):
-        url = _entry_url(entry)
+        url = entry_url(entry)
         if not entry.slug:
             problems.append(
                 ContentError(
@@ -189,7 +189,7 @@ def _place(
     # Static pages are in no taxonomy: they get an empty ``tags``, whatever they declare.
     tag_terms = tuple(dict.fromkeys(t for n in entry.tag_names if (t := tags.get(slugify(n)))))
     category = categories.get(slugify(entry.category)) if entry.category else None
-    return Article(**own, url=_entry_url(entry), tags=tag_terms, category_term=category)
+    return Article(**own, url=entry_url(entry), tags=tag_terms, category_term=category)
 
 
 def _link_neighbours(articles: list[Article]) -> list[Article]:
@@ -463,7 +463,7 @@ def build_site(
     The other problems come with the site: misnamed introductions (errors), and
     introductions without an issue or sources cited twice (warnings).
     """
-    shown, scheduled = _visible(entries, config, now)
+    shown, scheduled = visible_entries(entries, config, now)
     intros, problems = _intros(e for e in shown if _is_intro(e))
     placed = [e for e in shown if not _is_intro(e)]
     if url_problems := _check_urls(placed):

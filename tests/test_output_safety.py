@@ -33,6 +33,7 @@ def test_failed_build_leaves_the_previous_output_untouched(make_site: MakeSite) 
         ".site-builder",
         "content",
         "output",
+        "permalinks.json",
         "site.toml",
     ]
 

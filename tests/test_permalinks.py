@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from site_builder.errors import ContentError
+from site_builder.errors import BuildFailed, ContentError
 from site_builder.permalinks import Placed, dump_ledger, parse_ledger, reconcile
+from tests.conftest import MakeSite, article, build_at
+from tests.linkcheck import broken_links
 
 
 def placed(source: str, url: str, pinned: str | None = None, *aliases: str) -> Placed:
@@ -83,3 +85,52 @@ def test_the_ledger_round_trips_and_a_broken_one_is_an_error() -> None:
     assert parse_ledger(dump_ledger(done.ledger)) == done.ledger
     with pytest.raises(ContentError, match="cannot read the permalink ledger"):
         parse_ledger('{"articles": [{"id": 1}]}')
+
+
+# --- Through the build ------------------------------------------------------------------
+
+
+def test_renaming_a_published_slug_keeps_the_feed_id_and_redirects(make_site: MakeSite) -> None:
+    root = make_site({"content/articles/a.md": article("Alpha", "2026-11-02 09:00")})
+    build_at(root)
+    old_id = "https://test.example.org/articles/a/"
+    assert f"<id>{old_id}</id>" in (root / "output/atom.xml").read_text(encoding="utf-8")
+    (root / "content/articles/a.md").write_text(
+        article("Alpha", "2026-11-02 09:00", slug="alpha-renamed", aliases="[/2026/alpha/]"),
+        encoding="utf-8",
+    )
+    build_at(root)
+    atom = (root / "output/atom.xml").read_text(encoding="utf-8")
+    assert f"<id>{old_id}</id>" in atom
+    assert "https://test.example.org/articles/alpha-renamed/" in atom
+    for old in ("articles/a/index.html", "2026/alpha/index.html"):
+        moved = (root / "output" / old).read_text(encoding="utf-8")
+        assert '<meta http-equiv="refresh" content="0; url=/articles/alpha-renamed/">' in moved
+    ledger = parse_ledger((root / "permalinks.json").read_text(encoding="utf-8"))
+    assert ledger[0].urls == ("/articles/a/", "/articles/alpha-renamed/")
+    assert list(broken_links(root / "output")) == []
+
+
+def test_two_stories_with_one_id_fail_the_build(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/articles/a.md": article("A", "2026-11-02 09:00", id="urn:x"),
+            "content/articles/b.md": article("B", "2026-11-03 09:00", id="urn:x"),
+        }
+    )
+    with pytest.raises(BuildFailed) as failure:
+        build_at(root)
+    assert [str(p) for p in failure.value.problems] == [
+        "content/articles/b.md:1: error: id: 'urn:x' is already the id of content/articles/a.md"
+    ]
+    assert not (root / "output").exists()
+
+
+def test_changing_a_pinned_id_fails_the_build(make_site: MakeSite) -> None:
+    root = make_site({"content/articles/a.md": article("A", "2026-11-02 09:00", id="urn:x")})
+    build_at(root)
+    (root / "content/articles/a.md").write_text(
+        article("A", "2026-11-02 09:00", id="urn:y"), encoding="utf-8"
+    )
+    with pytest.raises(BuildFailed, match="1 problem"):
+        build_at(root)

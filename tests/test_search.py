@@ -112,7 +112,7 @@ def test_indexing_again_replaces_the_index_and_leaves_nothing_behind(
     second = index_site(root / "output")
     assert isinstance(second, SearchResult) and second.pages == 1
     assert sorted(p.name for p in root.iterdir()) == sorted(
-        [".site-builder", "content", "output", "site.toml"]
+        [".site-builder", "content", "output", "permalinks.json", "site.toml"]
     )
 
 

@@ -171,15 +171,16 @@ def _permalinks(
     return updated, known, [*problems, *known.problems]
 
 
-def _save_ledger(config: SiteConfig, text: str) -> None:
-    """Update permalinks.json only when it changed, so an unchanged site stays untouched."""
+def _save_ledger(config: SiteConfig, text: str) -> bool:
+    """Update permalinks.json only when it changed; say whether it did."""
     path = config.root / LEDGER_NAME
     try:
         if path.read_text(encoding="utf-8") == text:
-            return
+            return False
     except FileNotFoundError:
         pass
     path.write_text(text, encoding="utf-8")
+    return True
 
 
 class _Renderer:
@@ -333,6 +334,8 @@ def build(
     else:
         manifest, written, removed = _incremental_write(config, p, old)
     due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
+    if _save_ledger(config, p.ledger):
+        signature = _signature(config, strict)  # the ledger is an input we just wrote
     # A build with warnings is never skipped: they must be shown again (and --strict'ed).
     manifest = replace(
         manifest,
@@ -341,7 +344,6 @@ def build(
         valid_until=due,
     )
     save_manifest(config.root, manifest)
-    _save_ledger(config, p.ledger)
     return _result(p, written, removed, time.perf_counter() - started)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import MakeSite, article, build_at
 from tests.test_output_safety import snapshot
 
@@ -128,3 +130,19 @@ def test_parallel_rendering_gives_the_same_bytes(make_site: MakeSite, tmp_path: 
     assert parallel.pages > 400
     assert snapshot(tmp_path / "parallel") == snapshot(tmp_path / "serial")
     assert parallel.written == serial.written
+
+
+def test_the_build_after_a_first_build_has_nothing_to_do(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site(FILES)
+    first = build_at(root)
+    assert (root / "permalinks.json").is_file()
+
+    def must_not_plan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a build with nothing to do planned the site again")
+
+    monkeypatch.setattr("site_builder.build.plan", must_not_plan)
+    second = build_at(root)
+    assert second.written == ()
+    assert second.pages == first.pages

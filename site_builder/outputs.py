@@ -10,6 +10,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import jinja2
@@ -28,7 +29,16 @@ from site_builder.feeds import (
     site_feed,
 )
 from site_builder.markdown import pygments_css
-from site_builder.model import ArchiveMonth, Article, Digest, Listing, OutputSpec, Site
+from site_builder.model import (
+    ArchiveMonth,
+    Article,
+    Digest,
+    Listing,
+    OutputSpec,
+    Site,
+    Source,
+    Term,
+)
 from site_builder.newsletter import INLINER_VERSION, inline_css
 from site_builder.opml import OutlineFeed, OutlineGroup, opml_document
 from site_builder.permalinks import Redirect
@@ -78,19 +88,32 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _named(items: Iterable[Term | Source]) -> tuple[tuple[str, str | None], ...]:
+    return tuple((item.name, item.url) for item in items)
+
+
 def card(article: Article) -> tuple[object, ...]:
-    """What a list, feed summary or sitemap shows of an article: its key in those outputs."""
+    """What a list, feed summary or sitemap shows of an article: its key in those outputs.
+
+    Plain strings and tuples only: keys are digested for every page of every build,
+    and a dataclass's repr costs ten times more.
+    """
+    category = (article.category_term,) if article.category_term else ()
     return (
         article.title,
         article.url,
-        article.date,
-        article.updated,
+        _when(article.date),
+        _when(article.updated),
         article.summary,
-        article.tags,
-        article.category_term,
+        _named(article.tags),
+        _named(category),
         article.authors,
         article.reading_minutes,
-        article.sources,
+        _named(article.sources),
         article.image,
         article.feed_id,
     )
@@ -245,7 +268,20 @@ def _front_pages(p: _Planner) -> None:
 
 
 def _article_key(article: Article) -> tuple[object, ...]:
-    return (replace(article, related=()), tuple(map(card, article.related)))
+    """Everything an article page can show of its article: the card, body and neighbours."""
+    neighbours = tuple((n.title, n.url) if n else None for n in (article.newer, article.older))
+    return (
+        card(article),
+        article.kind,
+        article.slug,
+        article.html,
+        article.toc,
+        article.words,
+        article.draft,
+        repr(article.extra),
+        neighbours,
+        tuple(map(card, article.related)),
+    )
 
 
 def _articles(p: _Planner) -> None:

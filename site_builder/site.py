@@ -7,6 +7,7 @@ taxonomy terms, archive months, digest issues and pagination.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -221,8 +222,8 @@ def _with_related(articles: list[Article]) -> list[Article]:
             at = bisect.bisect_left(members, i)
             shared.update(members[max(0, at - _RELATED_WINDOW) : at + _RELATED_WINDOW + 1])
         shared.pop(i, None)
-        best = sorted(shared, key=lambda j: (-shared[j], abs(j - i), articles[j].slug))
-        related = tuple(articles[j] for j in best[:RELATED_COUNT])
+        ranked = ((-count, abs(j - i), articles[j].slug, j) for j, count in shared.items())
+        related = tuple(articles[r[3]] for r in heapq.nsmallest(RELATED_COUNT, ranked))
         result.append(replace(article, related=related))
     return result
 

@@ -7,6 +7,7 @@ output that must change, and only then touch ``output/``.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from collections import defaultdict
@@ -38,14 +39,7 @@ from site_builder.permalinks import (
 )
 from site_builder.site import build_site, entry_url, output_path, visible_entries
 from site_builder.templates import check_templates, make_environment, template_dirs
-from site_builder.writer import (
-    OutputError,
-    is_owned,
-    recover,
-    remove_files,
-    replace_file,
-    write_site,
-)
+from site_builder.writer import OutputError, is_owned, recover, update_site, write_site
 
 # Below this many pages, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 400
@@ -179,7 +173,9 @@ def _save_ledger(config: SiteConfig, text: str) -> bool:
             return False
     except FileNotFoundError:
         pass
-    path.write_text(text, encoding="utf-8")
+    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(path)  # a build killed mid-write must not leave half a ledger
     return True
 
 
@@ -269,11 +265,13 @@ def _incremental_write(
     renderer = _Renderer(p.keys)
     rendered = list(renderer.each(_changed(p, old)))
     renderer.fail_if_any()
-    for rel, data in rendered:
-        replace_file(config.output_dir, rel, data)
     wanted = {s.path for s in p.specs}
     stale = sorted(set(old.keys) - wanted)
-    remove_files(config.output_dir, stale)
+    if rendered or stale:
+        # Forgotten first: a build killed after the swap must not trust the old manifest.
+        forget_manifest(config.root)
+        # One swap, never file by file: a build killed midway leaves the old site whole.
+        update_site(config.output_dir, rendered, stale)
     keys = {path: old.keys[path] for path in wanted if path in old.keys}
     reads = {path: old.reads.get(path, []) for path in keys}
     new = Manifest(

@@ -16,6 +16,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from site_builder.errors import BuildFailed, ConfigError
 
 CONFIG_NAME = "site.toml"
+CACHE_NAME = ".site-builder"  # cache.CACHE_DIR; config may not import cache (layers)
+# Python-Markdown renders about 0.5 MB/s and holds ~50x the text in memory; real
+# articles are a few kB to 100 kB. 2 MB takes ~5 s and ~100 MB, a 50 MB file minutes
+# and gigabytes, so the limit fails such a file fast and says so.
+MAX_ARTICLE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkdownOptions:
+    """The ``[markdown]`` table: how article bodies are turned into HTML."""
+
+    # False: raw HTML in articles is sanitised (for sites that take contributions).
+    allow_html: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +49,10 @@ class SiteConfig:
     drafts: bool = False
     future: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
+    markdown: MarkdownOptions = field(default_factory=MarkdownOptions)
+    # Guards on reading content/; they refuse input and never change output.
+    allow_symlinks_outside: bool = False
+    max_article_bytes: int = MAX_ARTICLE_BYTES
 
     @property
     def content_dir(self) -> Path:
@@ -56,16 +73,15 @@ class SiteConfig:
 
     def fingerprint(self) -> str:
         """Every setting that shapes output, without where the site happens to live."""
-        shown = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in ("root", "output_dir")
-        }
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_OUTPUT}
         return repr(sorted(shown.items(), key=lambda kv: kv[0]))
 
     def absolute(self, site_path: str) -> str:
         """The full URL of a site-relative path such as ``/articles/x/``."""
         return self.base_url + site_path.lstrip("/")
+
+
+_NOT_OUTPUT = frozenset(("root", "output_dir", "allow_symlinks_outside", "max_article_bytes"))
 
 
 def _text(name: str) -> Callable[[object], object]:
@@ -108,6 +124,15 @@ def _base_url(value: object) -> object:
     return url if url.endswith("/") else url + "/"
 
 
+def _flag(name: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: expected true or false, got {value!r}")
+        return value
+
+    return check
+
+
 def _table(name: str) -> Callable[[object], object]:
     def check(value: object) -> object:
         if not isinstance(value, dict):
@@ -115,6 +140,34 @@ def _table(name: str) -> Callable[[object], object]:
         return value
 
     return check
+
+
+_MARKDOWN_FIELDS: dict[str, Callable[[object], object]] = {
+    "allow_html": _flag("markdown.allow_html"),
+}
+
+
+class _Unknown(ValueError):
+    """A key the config does not know, with the closest known one as a hint."""
+
+    def __init__(self, key: str, known: Mapping[str, object]) -> None:
+        super().__init__(key)
+        close = difflib.get_close_matches(key.rpartition(".")[2], known, n=1)
+        self.key = key
+        self.hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+
+
+def _markdown(value: object) -> object:
+    """The ``[markdown]`` table, checked key by key like the top level."""
+    table = _table("markdown")(value)
+    assert isinstance(table, dict)
+    options: dict[str, object] = {}
+    for key, item in table.items():
+        check = _MARKDOWN_FIELDS.get(key)
+        if check is None:
+            raise _Unknown(f"markdown.{key}", _MARKDOWN_FIELDS)
+        options[key] = check(item)
+    return MarkdownOptions(**options)  # type: ignore[arg-type]
 
 
 _FIELDS: dict[str, Callable[[object], object]] = {
@@ -128,12 +181,18 @@ _FIELDS: dict[str, Callable[[object], object]] = {
     "feed_size": _count("feed_size", 1, 10_000),
     "per_page": _count("per_page", 1, 1_000),
     "extra": _table("extra"),
+    "markdown": _markdown,
+    "allow_symlinks_outside": _flag("allow_symlinks_outside"),
+    "max_article_bytes": _count("max_article_bytes", 1_000, 100_000_000),
 }
 _REQUIRED = ("title", "base_url")
 
 
 def _key_line(text: str, key: str) -> int | None:
-    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+    """The line that sets ``key``: ``key =``, ``[key]``, or ``b =`` / ``a.b =`` for ``a.b``."""
+    names = "|".join(re.escape(k) for k in dict.fromkeys((key, key.rpartition(".")[2])))
+    pattern = rf"^\s*(?:(?:{names})\s*=|\[\s*{re.escape(key)}\s*\])"
+    match = re.search(pattern, text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
@@ -157,6 +216,10 @@ def _parse_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(
             f"invalid TOML: {message}", path=path.name, line=line, column=col
         ) from None
+    except (ValueError, RecursionError) as exc:
+        # tomllib lets these through: a number of over 4,300 digits, arrays nested ~1,000 deep.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ConfigError(f"invalid TOML: {reason}", path=path.name) from None
 
 
 def _validate(raw: Mapping[str, Any], text: str) -> tuple[dict[str, object], list[ConfigError]]:
@@ -164,17 +227,15 @@ def _validate(raw: Mapping[str, Any], text: str) -> tuple[dict[str, object], lis
     problems: list[ConfigError] = []
     for key, value in raw.items():
         check = _FIELDS.get(key)
-        if check is None:
-            close = difflib.get_close_matches(key, _FIELDS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(_FIELDS)}"
-            problems.append(
-                ConfigError(
-                    f"unknown key '{key}'", path=CONFIG_NAME, line=_key_line(text, key), hint=hint
-                )
-            )
-            continue
         try:
+            if check is None:
+                raise _Unknown(key, _FIELDS)
             values[key] = check(value)
+        except _Unknown as exc:
+            line = _key_line(text, exc.key)
+            problems.append(
+                ConfigError(f"unknown key '{exc.key}'", path=CONFIG_NAME, line=line, hint=exc.hint)
+            )
         except ValueError as exc:
             problems.append(ConfigError(str(exc), path=CONFIG_NAME, line=_key_line(text, key)))
     for key in _REQUIRED:
@@ -189,19 +250,40 @@ def _validate(raw: Mapping[str, Any], text: str) -> tuple[dict[str, object], lis
     return values, problems
 
 
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no password entry
+        return None
+
+
 def _check_output(root: Path, output: Path) -> None:
-    """Refuse output folders whose replacement would destroy the site's own files."""
-    if root.is_relative_to(output):
+    """Refuse output folders whose replacement would destroy files the builder does not own.
+
+    A build replaces the whole output folder, so it may be none of the folders below,
+    nor contain one of them, nor lie inside the site's own sources.
+    """
+    shown = output.as_posix()
+    if output == Path(output.anchor):
         raise ConfigError(
-            f"output directory {output.as_posix()!r} contains the site itself",
-            hint="choose a folder inside the site, e.g. output/",
+            f"output directory {shown!r} is the root of the file system", hint=_OUTPUT_HINT
         )
-    for inner in (root / "content", root / "templates"):
+    home = _home()
+    if home is not None and home.is_relative_to(output):
+        what = "is your home folder" if home == output else "contains your home folder"
+        raise ConfigError(f"output directory {shown!r} {what}", hint=_OUTPUT_HINT)
+    if root.is_relative_to(output):
+        what = "is the site folder" if root == output else "contains the site itself"
+        raise ConfigError(f"output directory {shown!r} {what}", hint=_OUTPUT_HINT)
+    for inner in (root / "content", root / "templates", root / CACHE_NAME):
         if output.is_relative_to(inner) or inner.is_relative_to(output):
             raise ConfigError(
                 f"output directory {output.name!r} overlaps {inner.name}/",
                 hint="choose an output folder outside content/ and templates/, e.g. output/",
             )
+
+
+_OUTPUT_HINT = "choose a folder of its own, e.g. output/ inside the site"
 
 
 def load_config(

@@ -11,6 +11,7 @@ import hashlib
 import os
 import pickle
 import re
+import stat
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -64,27 +65,69 @@ def _read_sources(config: SiteConfig) -> tuple[list[tuple[str, bytes]], list[str
     sources: list[tuple[str, bytes]] = []
     assets: list[str] = []
     problems: list[SiteError] = []
+    if refused := _outside_site(config.content_dir, config):
+        return sources, assets, [refused]
     for path in walk(config.content_dir):
         rel = path.relative_to(config.content_dir).as_posix()
-        if path.suffix.lower() != ".md":
+        if refused := _refusal(path, f"content/{rel}", config):
+            problems.append(refused)
+        elif path.suffix.lower() != ".md":
             assets.append(rel)
-            continue
-        try:
-            sources.append((f"content/{rel}", path.read_bytes()))
-        except OSError as exc:
-            problems.append(
-                ContentError(f"cannot read file: {exc.strerror}", path=f"content/{rel}")
-            )
+        else:
+            try:
+                sources.append((f"content/{rel}", path.read_bytes()))
+            except OSError as exc:
+                problems.append(
+                    ContentError(f"cannot read file: {exc.strerror}", path=f"content/{rel}")
+                )
     return sources, assets, problems
+
+
+def _outside_site(path: Path, config: SiteConfig) -> ContentError | None:
+    """A symlink (content/ itself, or a file in it) that leads out of the site folder."""
+    if config.allow_symlinks_outside or not path.is_symlink():
+        return None
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a loop: reading it fails and says so
+        return None
+    if target.is_relative_to(config.root):
+        return None
+    return ContentError(
+        f"symlink leads outside the site, to {target.as_posix()}",
+        path=path.relative_to(config.root).as_posix(),
+        hint="copy the file into the site, or set allow_symlinks_outside = true in site.toml",
+    )
+
+
+def _refusal(path: Path, name: str, config: SiteConfig) -> ContentError | None:
+    """Why a file under content/ is not read: it leads outside, is no file, or is too big."""
+    if outside := _outside_site(path, config):
+        return outside
+    try:
+        info = path.stat()
+    except OSError as exc:  # a broken symlink or a loop
+        return ContentError(f"cannot read file: {exc.strerror}", path=name)
+    if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
+        return ContentError("not a regular file (a pipe, socket or device)", path=name)
+    if name.lower().endswith(".md") and info.st_size > config.max_article_bytes:
+        return ContentError(
+            f"file is {info.st_size:,} bytes; an article may have at most "
+            f"{config.max_article_bytes:,}",
+            path=name,
+            hint="split it, or raise max_article_bytes in site.toml",
+        )
+    return None
 
 
 _RENDERER = ("content", "frontmatter", "markdown", "model")
 
 
-def _cache_key(path: str, data: bytes, timezone: str) -> str:
-    """Everything a rendered entry depends on: its bytes, name, zone and the renderer."""
+def _cache_key(path: str, data: bytes, timezone: str, allow_html: bool) -> str:
+    """Everything a rendered entry depends on: its bytes, name, zone, HTML policy, renderer."""
     renderer = code_fingerprint(*_RENDERER)
-    digest = hashlib.sha256(f"{OPTIONS_VERSION}\0{renderer}\0{timezone}\0{path}\0".encode())
+    options = f"{OPTIONS_VERSION}\0{renderer}\0{timezone}\0html={allow_html}"
+    digest = hashlib.sha256(f"{options}\0{path}\0".encode())
     digest.update(data)
     return digest.hexdigest()
 
@@ -94,11 +137,12 @@ def load_content(
 ) -> tuple[Content, list[SiteError]]:
     """Read everything under ``content/``; render only what the cache does not hold."""
     sources, assets, problems = _read_sources(config)
-    keys = [_cache_key(name, data, config.timezone) for name, data in sources]
+    allow_html = config.markdown.allow_html
+    keys = [_cache_key(name, data, config.timezone, allow_html) for name, data in sources]
     stored = cache.stored(keys) if cache else set()
     missing = [i for i, key in enumerate(keys) if key not in stored]
     fresh: dict[str, bytes] = {}
-    rendered = _parse_all([sources[i] for i in missing], config.timezone, jobs)
+    rendered = _parse_all([sources[i] for i in missing], config.timezone, allow_html, jobs)
     for i, result in zip(missing, rendered, strict=True):
         if isinstance(result, bytes):
             fresh[keys[i]] = result
@@ -111,11 +155,13 @@ def load_content(
     for i, key in enumerate(keys):
         blob = fresh.pop(key, None) or (cache.get(key) if cache and key in stored else None)
         if blob is not None or key in stored:
-            entries.append(_unpack(blob, sources[i], config.timezone))
+            entries.append(_unpack(blob, sources[i], config.timezone, allow_html))
     return Content(entries=tuple(entries), assets=tuple(assets)), problems
 
 
-def _unpack(blob: bytes | None, source: tuple[str, bytes], timezone: str) -> Entry:
+def _unpack(
+    blob: bytes | None, source: tuple[str, bytes], timezone: str, allow_html: bool
+) -> Entry:
     """An entry from the cache; a damaged or vanished one is rendered again, never trusted."""
     try:
         entry = pickle.loads(blob) if blob else None  # written by this program, keyed by hash
@@ -123,30 +169,33 @@ def _unpack(blob: bytes | None, source: tuple[str, bytes], timezone: str) -> Ent
             return entry
     except Exception:  # noqa: BLE001 - any unpickling failure means "not cached"
         pass
-    result = parse_entry(*source, timezone)
+    result = parse_entry(*source, timezone, allow_html=allow_html)
     assert isinstance(result, Entry)  # the same bytes rendered fine before
     return result
 
 
-def _render_packed(path: str, data: bytes, timezone: str) -> bytes | list[SiteError]:
+def _render_packed(
+    path: str, data: bytes, timezone: str, allow_html: bool
+) -> bytes | list[SiteError]:
     """Run in a worker: the entry already pickled, as the cache stores it."""
-    result = parse_entry(path, data, timezone)
+    result = parse_entry(path, data, timezone, allow_html=allow_html)
     return pickle.dumps(result, pickle.HIGHEST_PROTOCOL) if isinstance(result, Entry) else result
 
 
 def _parse_all(
-    sources: list[tuple[str, bytes]], timezone: str, jobs: int
+    sources: list[tuple[str, bytes]], timezone: str, allow_html: bool, jobs: int
 ) -> list[bytes | list[SiteError]]:
     zones = [timezone] * len(sources)
+    policies = [allow_html] * len(sources)
     names = [name for name, _ in sources]
     blobs = [data for _, data in sources]
     if jobs <= 1 or len(sources) < _POOL_THRESHOLD:
-        return list(map(_render_packed, names, blobs, zones))
+        return list(map(_render_packed, names, blobs, zones, policies))
     # forkserver: fork() beside the preview server's threads is unsafe.
     context = get_context("forkserver" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         chunk = max(1, len(sources) // (jobs * 8))
-        return list(pool.map(_render_packed, names, blobs, zones, chunksize=chunk))
+        return list(pool.map(_render_packed, names, blobs, zones, policies, chunksize=chunk))
 
 
 def decode(data: bytes, *, path: str) -> str:
@@ -194,8 +243,13 @@ def _kind(path: str) -> Literal["article", "page", "digest"]:
     return "digest" if path.startswith(f"content/{DIGESTS_DIR}/") else "article"
 
 
-def parse_entry(path: str, data: bytes, timezone: str) -> Entry | list[SiteError]:
-    """One content file → an ``Entry``, or the problems that stop it."""
+def parse_entry(
+    path: str, data: bytes, timezone: str, *, allow_html: bool = True
+) -> Entry | list[SiteError]:
+    """One content file → an ``Entry``, or the problems that stop it.
+
+    ``allow_html=False`` sanitises the rendered HTML (``[markdown] allow_html``).
+    """
     try:
         text = decode(data, path=path)
         front = split_front_matter(text, path=path)
@@ -218,7 +272,7 @@ def parse_entry(path: str, data: bytes, timezone: str) -> Entry | list[SiteError
     )
     if fields is None:
         return problems
-    rendered = render_markdown(front.body, summary=fields.summary)
+    rendered = render_markdown(front.body, summary=fields.summary, allow_html=allow_html)
     return Entry(
         source_path=path,
         kind=kind,

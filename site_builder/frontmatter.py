@@ -7,7 +7,7 @@ that point at the line of the offending key.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -32,9 +32,36 @@ class _Loader(_BaseLoader):
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """PyYAML's constructors raise plain errors for ``!!int abc``, ``!!bool x`` or
+        ``!!timestamp 2026-13-45``; give them the node's place like any YAML error."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError) as exc:
+            problem = f"{node.tag.rpartition(':')[2]} value {_show(node.value)} is invalid"
+            if isinstance(exc, ValueError) and str(exc):
+                problem += f" ({exc})"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+
+def _unsupported(loader: yaml.BaseLoader, node: yaml.Node) -> None:
+    """Sets and binary data have no use in front matter and no stable order or text form."""
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the YAML tag {node.tag} is not supported in front matter", node.start_mark
+    )
+
+
+for _tag in ("set", "binary"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _unsupported)
+
 
 _FENCE = "---"
 _MAX_NODES = 10_000  # far above real front matter; stops alias bombs before they expand
+# What XML 1.0 cannot carry (feeds) and lone surrogates (no UTF-8 form): from escapes
+# such as "\x01" or "\ud800" in double-quoted YAML, never from the file's own bytes.
+_UNCARRIABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_MAX_SLUG_BYTES = 200  # a path segment: file systems allow 255 bytes
+_YEARS = (1000, 9000)  # time zones and weekly issues must not step past datetime's range
 _DATE_HINT = "expected 2026-11-24, 2026-11-24 09:30 or 2026-11-24T09:30:00+01:00"
 _DATE_TEXT = re.compile(
     r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?\s*(Z|[+-]\d{2}:?\d{2})?"
@@ -100,16 +127,40 @@ def _load_yaml(yaml_text: str, *, path: str) -> dict[str, Any]:
         meta = yaml.load(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, yaml_text, path) from None
+    except yaml.reader.ReaderError as exc:  # a control character, with no mark
+        raise _reader_error(exc, yaml_text, path) from None
     except yaml.YAMLError as exc:
         raise ContentError(f"invalid YAML in front matter: {exc}", path=path, line=2) from None
+    except RecursionError:  # the pure-Python loader; libyaml stops at depth 1,000 itself
+        raise ContentError("front matter is nested too deeply", path=path, line=2) from None
     if meta is None:
         return {}
     if not isinstance(meta, dict):
         raise ContentError(
             f"front matter must be key: value pairs, got {_show(meta)}", path=path, line=2
         )
-    _check_size(meta, path=path)
+    try:
+        for _ in _nodes(meta):
+            pass
+    except _TooLarge:
+        raise ContentError(
+            f"front matter is too large (over {_MAX_NODES:,} values once aliases are expanded)",
+            path=path,
+            line=2,
+        ) from None
     return meta
+
+
+def _reader_error(exc: yaml.reader.ReaderError, yaml_text: str, path: str) -> ContentError:
+    at = min(max(exc.position, 0), len(yaml_text))
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    return ContentError(
+        f"invalid YAML in front matter: the character U+{code:04X} is not allowed",
+        path=path,
+        line=yaml_text.count("\n", 0, at) + 2,
+        column=at - (yaml_text.rfind("\n", 0, at) + 1) + 1,
+        hint="remove it; only tab and line breaks may appear among the text",
+    )
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, yaml_text: str, path: str) -> ContentError:
@@ -125,23 +176,33 @@ def _yaml_error(exc: yaml.MarkedYAMLError, yaml_text: str, path: str) -> Content
     return ContentError(message, path=path, line=line, column=column)
 
 
-def _check_size(meta: object, *, path: str) -> None:
-    """Count nodes, following aliases, so "billion laughs" YAML cannot blow up later."""
-    stack, seen = [meta], 0
+def _nodes(value: object) -> Iterator[object]:
+    """Every value in a YAML tree, aliases followed, so that "billion laughs" YAML
+    (a few lines that expand to billions of values) is refused before anything uses it."""
+    stack, seen = [value], 0
     while stack:
         node = stack.pop()
         seen += 1
         if seen > _MAX_NODES:
-            raise ContentError(
-                f"front matter is too large (over {_MAX_NODES:,} values once aliases are expanded)",
-                path=path,
-                line=2,
-            )
+            raise _TooLarge
+        yield node
         if isinstance(node, dict):
             stack.extend(node.keys())
             stack.extend(node.values())
-        elif isinstance(node, list):
+        elif isinstance(node, list | tuple):
             stack.extend(node)
+
+
+class _TooLarge(Exception):
+    """More than ``_MAX_NODES`` values once aliases are expanded."""
+
+
+def _bad_character(value: object) -> str | None:
+    """The first character of ``value`` (or within it) that HTML and feeds cannot carry."""
+    for node in _nodes(value):
+        if isinstance(node, str) and (found := _UNCARRIABLE.search(node)):
+            return f"U+{ord(found[0]):04X}"
+    return None
 
 
 def _show(value: object) -> str:
@@ -167,6 +228,43 @@ class _Reader:
         self.problems.append(
             ContentError(f"{key}: {message}", path=self.path, line=line, column=column, hint=hint)
         )
+
+    def missing(self, key: str, hint: str) -> None:
+        self.problems.append(
+            ContentError(f"{key}: required field is missing", path=self.path, line=1, hint=hint)
+        )
+
+    def check_keys(self) -> None:
+        """Keys must be text; no value may hold a character that HTML and feeds cannot carry."""
+        for key, value in self.meta.items():
+            if not isinstance(key, str):
+                self.problems.append(
+                    ContentError(f"front matter key {key!r} is not text", path=self.path, line=2)
+                )
+            elif bad := _bad_character(key):
+                self.problems.append(
+                    ContentError(
+                        f"front matter key {key!r} contains the character {bad}",
+                        path=self.path,
+                        line=2,
+                    )
+                )
+            elif bad := _bad_character(value):
+                self.error(
+                    key,
+                    f"contains the character {bad}, which HTML pages and feeds cannot carry",
+                    hint="remove it; an escape such as \\x01 or \\ud800 in double quotes makes it",
+                )
+
+    def file_date(self, value: datetime) -> datetime | None:
+        """The date a YYYY-MM-DD- file name gives, when it is in range."""
+        try:
+            return _in_range(value)
+        except _Invalid as exc:
+            self.problems.append(
+                ContentError(f"date: the file name's date {exc.expected}", path=self.path, line=1)
+            )
+            return None
 
     def get(self, key: str, convert: Callable[[object], Any], default: Any = None) -> Any:
         if key not in self.meta or self.meta[key] is None:
@@ -212,6 +310,24 @@ def _as_text_list(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
+def _as_term(value: object) -> str:
+    """A tag, category or author name: it becomes a page, so it needs a usable slug."""
+    name = _as_text(value)
+    slug = slugify(name)
+    if not slug:
+        raise _Invalid(
+            f"names {name!r}, which has no letters or digits for its page's address",
+            hint="use words, e.g. 'security' rather than '..' or '#'",
+        )
+    if len(slug.encode()) > _MAX_SLUG_BYTES:
+        raise _Invalid(f"names a term too long for a page address (over {_MAX_SLUG_BYTES} bytes)")
+    return name
+
+
+def _as_terms(value: object) -> tuple[str, ...]:
+    return tuple(_as_term(name) for name in _as_text_list(value))
+
+
 def _as_url(value: object) -> str:
     url = _as_text(value)
     parts = urlsplit(url)
@@ -248,10 +364,17 @@ def parse_date(value: object, tz: tzinfo) -> datetime:
         except ValueError:
             raise _Invalid(f"is not a valid date; {_DATE_HINT}") from None
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+        return _in_range(value if value.tzinfo is not None else value.replace(tzinfo=tz))
     if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=tz)
+        return _in_range(datetime.combine(value, time(), tzinfo=tz))
     raise _Invalid(f"is not a date; {_DATE_HINT}")
+
+
+def _in_range(value: datetime) -> datetime:
+    low, high = _YEARS
+    if not low <= value.year <= high:
+        raise _Invalid(f"is out of range; expected a year from {low} to {high}")
+    return value
 
 
 _KNOWN = frozenset(
@@ -284,39 +407,24 @@ def read_fields(
 ) -> tuple[Fields | None, list[SiteError]]:
     """Validate the front matter of one file; ``None`` and every problem when invalid."""
     r = _Reader(front, path=path, tz=tz)
-    if any(not isinstance(key, str) for key in r.meta):
-        bad = next(key for key in r.meta if not isinstance(key, str))
-        r.problems.append(ContentError(f"front matter key {bad!r} is not text", path=path, line=2))
+    r.check_keys()
     title = r.get("title", _as_text)
     if title is None and r.meta.get("title") is None:
-        r.problems.append(
-            ContentError(
-                "title: required field is missing",
-                path=path,
-                line=1,
-                hint="add a line such as 'title: Chip makers report ...'",
-            )
-        )
-    when = r.get("date", lambda v: parse_date(v, tz), file_date)
-    if when is None and needs_date and "date" not in r.meta:
-        r.problems.append(
-            ContentError(
-                "date: required field is missing",
-                path=path,
-                line=1,
-                hint="add 'date: 2026-11-24 09:30' or name the file YYYY-MM-DD-slug.md",
-            )
-        )
-    slug: str = r.get("slug", _as_slug, file_slug or (slugify(title) if title else ""))
-    authors = r.get("authors", _as_text_list, ()) or r.get("author", lambda v: (_as_text(v),), ())
+        r.missing("title", "add a line such as 'title: Chip makers report ...'")
+    named = r.file_date(file_date) if file_date and r.meta.get("date") is None else None
+    when = r.get("date", lambda v: parse_date(v, tz), named)
+    if when is None and needs_date and "date" not in r.meta and file_date is None:
+        r.missing("date", "add 'date: 2026-11-24 09:30' or name the file YYYY-MM-DD-slug.md")
+    slug: str = r.get("slug", _as_slug, file_slug or (_fit(slugify(title)) if title else ""))
+    authors = r.get("authors", _as_terms, ()) or r.get("author", lambda v: (_as_term(v),), ())
     fields = Fields(
         title=title or "",
         slug=slug,
         date=when,
         updated=r.get("updated", lambda v: parse_date(v, tz)),
         summary=r.get("summary", _as_text),
-        tag_names=r.get("tags", _as_text_list, ()),
-        category=r.get("category", _as_text),
+        tag_names=r.get("tags", _as_terms, ()),
+        category=r.get("category", _as_term),
         authors=authors,
         sources=r.get("source", _as_sources, ()),
         image=r.get("image", _as_text),
@@ -331,4 +439,16 @@ def _as_slug(value: object) -> str:
     slug = slugify(_as_text(value))
     if not slug:
         raise _Invalid("has no letters or digits; expected a slug such as 'new-chip-fab'")
+    if len(slug.encode()) > _MAX_SLUG_BYTES:
+        raise _Invalid(f"is too long for a page address; at most {_MAX_SLUG_BYTES} bytes")
     return slug
+
+
+def _fit(slug: str) -> str:
+    """A slug made from a long title, cut at a word boundary to fit one path segment."""
+    data = slug.encode()
+    if len(data) <= _MAX_SLUG_BYTES:
+        return slug
+    cut = data[: _MAX_SLUG_BYTES + 1].decode(errors="ignore")
+    words = cut.rsplit("-", 1)[0] if "-" in cut else cut
+    return words.encode()[:_MAX_SLUG_BYTES].decode(errors="ignore").strip("-")

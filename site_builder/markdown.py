@@ -2,6 +2,10 @@
 
 One configured ``markdown.Markdown`` per process, ``reset()`` between documents,
 because building the extension set costs more than rendering a short article.
+
+With ``allow_html=False`` (``[markdown] allow_html = false`` in site.toml, for sites
+that take contributions) the HTML is sanitised with nh3 (the Rust ammonia library):
+what Markdown itself makes is kept, raw HTML is reduced to a safe subset.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from functools import cache
 from typing import Any
 
 import markdown
+import nh3
 from pygments.formatters import HtmlFormatter
+from pygments.token import STANDARD_TYPES
 
 MORE = "<!--more-->"
 HIGHLIGHT_CLASS = "highlight"
 # Part of every cache key: a change of extensions or their options must re-render.
-OPTIONS_VERSION = "md-1"
+OPTIONS_VERSION = "md-2"
 _ALWAYS = ("toc", "fenced_code", "codehilite", "sane_lists")
 # Extensions whose syntax cannot occur without these marks. Leaving an extension out
 # of a document that has no such mark gives the same HTML, and rendering is the cost
@@ -34,6 +40,24 @@ _CONFIG: dict[str, dict[str, Any]] = {
     "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-4"},
     "codehilite": {"css_class": HIGHLIGHT_CLASS, "guess_lang": False},
     "footnotes": {"BACKLINK_TITLE": "Back to the text"},
+}
+# Invisible, and forbidden in XML (feeds) and HTML text: dropped before rendering.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# nh3's defaults, plus the attributes Markdown's extensions write: heading and
+# footnote ids, table alignment, titles. No event handlers, no style but alignment.
+_ATTRIBUTES: dict[str, set[str]] = {
+    **{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": {"title", "lang"},
+    **{tag: {"id"} for tag in (*_HEADINGS, "sup", "li")},
+    "th": {"style", *nh3.ALLOWED_ATTRIBUTES["th"]},
+    "td": {"style", *nh3.ALLOWED_ATTRIBUTES["td"]},
+}
+# Classes only where Markdown puts them: code highlighting, heading links, footnotes.
+_CLASSES: dict[str, set[str]] = {
+    "span": {name for name in STANDARD_TYPES.values() if name} | {"hll"},
+    "div": {HIGHLIGHT_CLASS, "footnote", "toc", "codehilite"},
+    "a": {"headerlink", "footnote-ref", "footnote-backref"},
 }
 _TAGS = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
@@ -64,11 +88,42 @@ def _convert(text: str) -> tuple[str, list[dict[str, Any]], str]:
     return body, getattr(md, "toc_tokens", []), getattr(md, "toc", "")
 
 
-def render_markdown(text: str, *, summary: str | None = None) -> Rendered:
+def sanitize(fragment: str) -> str:
+    """Untrusted HTML made safe: no script, style, iframe, event handler or javascript: URL.
+
+    Links keep their own ``rel``: nh3 would add ``noopener``, which only matters with
+    ``target``, an attribute not allowed here.
+    """
+    return nh3.clean(
+        fragment,
+        attributes=_ATTRIBUTES,
+        allowed_classes=_CLASSES,
+        filter_style_properties={"text-align"},
+        link_rel=None,
+    )
+
+
+def render_markdown(text: str, *, summary: str | None = None, allow_html: bool = True) -> Rendered:
     """Render an article body; ``summary`` is front matter Markdown that overrides the default.
 
     The default summary is the text before ``<!--more-->``, else the first paragraph.
+    ``allow_html=False`` sanitises body, summary and table of contents.
     """
+    text = _CONTROL.sub("", text)
+    summary = _CONTROL.sub("", summary) if summary is not None else None
+    rendered = _render(text, summary)
+    if allow_html:
+        return rendered
+    body = sanitize(rendered.html)
+    return Rendered(
+        html=body,
+        toc=sanitize(rendered.toc) if rendered.toc else "",
+        summary=sanitize(rendered.summary),
+        words=count_words(body),
+    )
+
+
+def _render(text: str, summary: str | None) -> Rendered:
     body, tokens, toc = _convert(text)
     if summary is not None:
         summary_html = _convert(summary)[0]

@@ -437,6 +437,9 @@ class _HTTPServer(ThreadingHTTPServer):
     """A threading server that can close its open connections when it stops."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of connections (a browser opens
+    # six, plus event streams) overflows it, and each dropped one waits 1 s for TCP to retry.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], preview: PreviewServer) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET

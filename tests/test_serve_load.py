@@ -31,7 +31,7 @@ from tests.conftest import FIXED_NOW, SITE_TOML, MakeSite, article, write_files
 HOST = "127.0.0.1"  # never any other address
 BUDGET = 30.0  # seconds of traffic per test, at most
 TIMEOUT = 10.0
-CLIENTS = 16
+CLIENTS = 50
 REQUESTS_EACH = 40
 SECRET = "SECRET-LOAD-5e2d"
 ARTICLES = 12
@@ -117,7 +117,22 @@ def client(port: int, targets: list[str], seed: int, stop: float) -> Counter[str
     return seen
 
 
+def open_handles() -> tuple[int, int]:
+    return threading.active_count(), sum(1 for _ in Path("/proc/self/fd").iterdir())
+
+
+def settled(before: tuple[int, int]) -> tuple[int, int]:
+    """Threads and file handles once the clients are gone (waiting for them to wind down)."""
+    deadline = time.monotonic() + TIMEOUT
+    now = open_handles()
+    while (now[0] > before[0] or now[1] > before[1]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = open_handles()
+    return now
+
+
 def test_pages_stay_whole_under_load_while_the_site_is_rebuilt(preview: PreviewServer) -> None:
+    before = open_handles()
     stop = time.monotonic() + BUDGET
     targets = pages(preview.root) + ATTACKS
     done = threading.Event()
@@ -141,6 +156,8 @@ def test_pages_stay_whole_under_load_while_the_site_is_rebuilt(preview: PreviewS
         builder.join(TIMEOUT)
     assert rebuilds[True] >= 2 and rebuilds[False] == 0, rebuilds
     assert seen["page A"] > 0 and seen["page B"] > 0, seen
+    after = settled(before)
+    assert after[0] <= before[0] and after[1] <= before[1], ("leaked", before, after)
     assert seen["400"] > 0 and seen["404"] > 0, seen
 
 

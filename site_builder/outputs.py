@@ -161,10 +161,6 @@ class SiteKeys:
         return _digest(base, names, [self.part(n) for n in names]) if names else base
 
 
-def _plain_file(data: bytes) -> Callable[[], tuple[bytes, frozenset[str]]]:
-    return lambda: (data, frozenset())
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedGroup:
     """Feeds listed together on /feeds/ and in /feeds.opml: "Tags", "Authors", ..."""

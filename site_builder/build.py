@@ -28,11 +28,12 @@ from site_builder.config import CONFIG_NAME, SiteConfig
 from site_builder.content import load_content, walk
 from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
 from site_builder.model import Entry, OutputSpec, Site
-from site_builder.outputs import TEMPLATES, SiteKeys, plan_outputs
+from site_builder.outputs import TEMPLATES, OutputGraph, SiteKeys, plan_outputs
 from site_builder.permalinks import (
     LEDGER_NAME,
     Placed,
     Reconciled,
+    Redirect,
     dump_ledger,
     parse_ledger,
     reconcile,
@@ -54,6 +55,9 @@ class Plan:
     site: Site
     specs: tuple[OutputSpec, ...]
     keys: SiteKeys
+    graph: OutputGraph
+    entries: tuple[Entry, ...]  # as content/ has them, before the ledger gave them ids
+    redirects: tuple[Redirect, ...]
     warnings: tuple[SiteError, ...]
     ledger: str  # permalinks.json as this build leaves it
 
@@ -102,7 +106,7 @@ def plan(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fal
     errors = [p for p in problems if strict or not isinstance(p, SiteWarning)]
     if errors or site is None or known is None:
         raise BuildFailed(errors)
-    specs, keys = plan_outputs(site, env, config, content, known.redirects)
+    specs, keys, graph = plan_outputs(site, env, config, content, known.redirects)
     if duplicates := _duplicate_paths(specs):
         raise BuildFailed(duplicates)
     warnings = tuple(p for p in problems if isinstance(p, SiteWarning))
@@ -110,6 +114,9 @@ def plan(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fal
         site=site,
         specs=tuple(specs),
         keys=keys,
+        graph=graph,
+        entries=content.entries,
+        redirects=tuple(known.redirects),
         warnings=warnings,
         ledger=dump_ledger(known.ledger),
     )
@@ -289,7 +296,7 @@ def _usable_manifest(config: SiteConfig, p: Plan) -> Manifest | None:
     return old if len(_changed(p, old)) <= INCREMENTAL_LIMIT else None
 
 
-def _signature(config: SiteConfig, strict: bool) -> str:
+def signature_of(config: SiteConfig, strict: bool) -> str:
     """What the last build must have seen for this one to have nothing to do."""
     files = [config.root / CONFIG_NAME, config.root / LEDGER_NAME, *walk(config.content_dir)]
     for folder in template_dirs(config):
@@ -321,10 +328,37 @@ def build(
     """Build the site into ``config.output_dir``; raise ``BuildFailed`` and write nothing."""
     started = time.perf_counter()
     recover(config.output_dir)
-    signature = _signature(config, strict)
+    signature = signature_of(config, strict)
     if incremental and (unchanged := _up_to_date(config, signature, now)) is not None:
         return _unchanged(unchanged, time.perf_counter() - started)
     p = plan(config, now=now, jobs=jobs, strict=strict)
+    return write_planned(
+        config,
+        p,
+        signature,
+        incremental=incremental,
+        force=force,
+        strict=strict,
+        jobs=jobs,
+        started=started,
+    )[0]
+
+
+def write_planned(
+    config: SiteConfig,
+    p: Plan,
+    signature: str,
+    *,
+    incremental: bool,
+    force: bool = False,
+    strict: bool = False,
+    jobs: int = 1,
+    started: float,
+) -> tuple[BuildResult, Manifest]:
+    """Write what a plan changed (or all of it), then the ledger and the manifest.
+
+    ``signature`` is what the inputs looked like when the plan was made.
+    """
     old = _usable_manifest(config, p) if incremental else None
     if old is None:
         manifest = _full_write(config, p, force=force, jobs=jobs)
@@ -333,7 +367,7 @@ def build(
         manifest, written, removed = _incremental_write(config, p, old)
     due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
     if _save_ledger(config, p.ledger):
-        signature = _signature(config, strict)  # the ledger is an input we just wrote
+        signature = signature_of(config, strict)  # the ledger is an input we just wrote
     # A build with warnings is never skipped: they must be shown again (and --strict'ed).
     manifest = replace(
         manifest,
@@ -342,7 +376,7 @@ def build(
         valid_until=due,
     )
     save_manifest(config.root, manifest)
-    return _result(p, written, removed, time.perf_counter() - started)
+    return result_of(p, written, removed, time.perf_counter() - started), manifest
 
 
 def _unchanged(old: Manifest, seconds: float) -> BuildResult:
@@ -363,7 +397,7 @@ def _unchanged(old: Manifest, seconds: float) -> BuildResult:
     )
 
 
-def _result(p: Plan, written: list[str], removed: list[str], seconds: float) -> BuildResult:
+def result_of(p: Plan, written: list[str], removed: list[str], seconds: float) -> BuildResult:
     paths = [s.path for s in p.specs]
     feeds = sum(path.endswith(("feed.xml", "atom.xml", "feed.json")) for path in paths)
     pages = sum(path.endswith(".html") for path in paths)

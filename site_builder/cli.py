@@ -136,7 +136,11 @@ def _watcher(preview: PreviewServer, *, poll: bool) -> Watcher:
     """Rebuild on every burst of edits; a changed site.toml is read again."""
 
     def on_change(batch: Batch) -> None:
-        preview.rebuild(batch.describe(), reload_config=batch.config_changed)
+        preview.rebuild(
+            batch.describe(),
+            reload_config=batch.config_changed,
+            changed=[c.path for c in batch.changes],
+        )
 
     return Watcher(preview.root, on_change, ignore=is_ignored, output=preview.output_dir, poll=poll)
 

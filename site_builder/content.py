@@ -12,7 +12,7 @@ import os
 import pickle
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, time
@@ -157,6 +157,37 @@ def load_content(
         if blob is not None or key in stored:
             entries.append(_unpack(blob, sources[i], config.timezone, allow_html))
     return Content(entries=tuple(entries), assets=tuple(assets)), problems
+
+
+def load_files(
+    config: SiteConfig, names: Iterable[str], *, cache: RenderCache | None = None
+) -> tuple[list[Entry], list[SiteError]]:
+    """Read only the named Markdown files (``content/...``), as ``load_content`` would."""
+    entries: list[Entry] = []
+    problems: list[SiteError] = []
+    allow_html = config.markdown.allow_html
+    for name in names:
+        path = config.root / name
+        if refused := _refusal(path, name, config):
+            problems.append(refused)
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            problems.append(ContentError(f"cannot read file: {exc.strerror}", path=name))
+            continue
+        key = _cache_key(name, data, config.timezone, allow_html)
+        blob = cache.get(key) if cache else None
+        if blob is None:
+            result = _render_packed(name, data, config.timezone, allow_html)
+            if not isinstance(result, bytes):
+                problems.extend(result)
+                continue
+            blob = result
+            if cache:
+                cache.put_many({key: blob})
+        entries.append(_unpack(blob, (name, data), config.timezone, allow_html))
+    return entries, problems
 
 
 def _unpack(

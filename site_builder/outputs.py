@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import jinja2
 import markupsafe
@@ -35,6 +36,7 @@ from site_builder.model import (
     Digest,
     Listing,
     OutputSpec,
+    Page,
     Site,
     Source,
     Term,
@@ -47,6 +49,7 @@ from site_builder.sitemap import robots_txt, sitemap_xml
 from site_builder.templates import render, template_fingerprint, theme_assets
 
 Render = Callable[[], tuple[bytes, frozenset[str]]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +164,91 @@ class SiteKeys:
         return _digest(base, names, [self.part(n) for n in names]) if names else base
 
 
+class Remade(Generic[T]):
+    """A value made from the site's articles, made again after they change in place."""
+
+    __slots__ = ("make", "value")
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self.make = make
+        self.value = make()
+
+    def renew(self) -> None:
+        self.value = self.make()
+
+
+def _shown_sources(
+    value: object, full: set[str], cards: set[str], by_url: Mapping[str, str]
+) -> None:
+    """Collect the source files of the articles ``value`` shows in ``full`` (an
+    article page's own article) and ``cards`` (lists, related stories, neighbours)."""
+    if isinstance(value, Article):
+        full.add(value.source_path)
+        cards.update(r.source_path for r in value.related)
+        cards.update(by_url[n.url] for n in (value.newer, value.older) if n and n.url in by_url)
+    elif isinstance(value, Page):
+        cards.update(a.source_path for a in value.items if isinstance(a, Article))
+    elif isinstance(value, Listing | ArchiveMonth | Digest):
+        cards.update(a.source_path for a in value.articles)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            if isinstance(item, Article):
+                cards.add(item.source_path)
+            else:
+                _shown_sources(item, full, cards, by_url)
+
+
+@dataclass(slots=True)
+class OutputGraph:
+    """Which outputs show which articles, and how: what the preview renders again after
+    an edit that changes articles in place (their text, not where they are placed)."""
+
+    shows: dict[str, tuple[object, ...]] = field(default_factory=dict)  # path → what it shows
+    in_full: set[str] = field(default_factory=set)  # paths that show all theirs in full
+    feeds: dict[str, Remade[Any]] = field(default_factory=dict)  # path → its feed's items
+    # source → paths showing it in full, and paths showing its card; made on first use
+    _index: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None
+
+    def affected(
+        self,
+        changed: set[str],
+        recarded: set[str],
+        site: Site,
+        reads: Mapping[str, Sequence[str]],
+    ) -> set[str]:
+        """The outputs that may differ after ``changed`` articles got new text, of which
+        ``recarded`` also changed what lists show of them (``card``)."""
+        full, cards = self.index(site)
+        paths = {path for source in changed for path in full.get(source, ())}
+        paths.update(path for source in recarded for path in cards.get(source, ()))
+        touched = set()
+        for name in {n for names in reads.values() for n in names}:
+            shown: set[str] = set()
+            _shown_sources(getattr(site, name, None), shown, shown, {})
+            if shown & changed:
+                touched.add(name)
+        paths.update(path for path, names in reads.items() if touched.intersection(names))
+        return paths
+
+    def index(self, site: Site) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        if self._index is None:
+            by_url = {a.url: a.source_path for a in site.articles}
+            full: dict[str, set[str]] = defaultdict(set)
+            cards: dict[str, set[str]] = defaultdict(set)
+            for path, values in self.shows.items():
+                in_full, in_cards = set[str](), set[str]()
+                for value in values:
+                    _shown_sources(value, in_full, in_cards, by_url)
+                if path in self.in_full:
+                    in_full |= in_cards
+                for source in in_full:
+                    full[source].add(path)
+                for source in in_cards - in_full:
+                    cards[source].add(path)
+            self._index = (dict(full), dict(cards))
+        return self._index
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedGroup:
     """Feeds listed together on /feeds/ and in /feeds.opml: "Tags", "Authors", ..."""
@@ -177,6 +265,7 @@ class _Planner:
         self.base_key = _digest(config.fingerprint())
         self.site_feeds = _site_feed(site, config)
         self.specs: list[OutputSpec] = []
+        self.graph = OutputGraph()
         self.feed_groups: dict[str, list[tuple[str, FeedSpec]]] = {}
         self._chains: dict[str, str] = {}
 
@@ -191,21 +280,26 @@ class _Planner:
         url: str,
         template: str,
         key_parts: object,
+        shows: tuple[object, ...] = (),
+        *,
         feeds: Sequence[FeedLink] = (),
         finish: Callable[[bytes], bytes] | None = None,
         **context: Any,
     ) -> None:
         """A file rendered from ``template``; ``finish`` post-processes its bytes.
 
-        A ``finish`` step must be a fixed function: what may change its output (the
-        inliner's version) belongs in ``key_parts``.
+        ``shows`` holds the articles (or pages and issues of them) whose cards are in
+        ``key_parts``. A ``finish`` step must be a fixed function: what may change its
+        output (the inliner's version) belongs in ``key_parts``.
         """
         links = (*self.site_feeds.links(), *feeds)
         if template not in self._chains:
             self._chains[template] = template_fingerprint(self.env, template)
         chain = self._chains[template]
         key = _digest(self.base_key, chain, template, url, key_parts, links)
-        self.add(output_path(url), key, self._renderer(template, url, links, context, finish))
+        path = output_path(url)
+        self.graph.shows[path] = shows
+        self.add(path, key, self._renderer(template, url, links, context, finish))
 
     def _renderer(
         self,
@@ -223,15 +317,35 @@ class _Planner:
 
         return make
 
-    def feed(self, spec: FeedSpec, group: str, label: str) -> None:
-        """The three formats of one feed, listed as ``label`` under ``group`` on /feeds/."""
+    def feed(
+        self,
+        make: Callable[[], FeedSpec],
+        shows: Sequence[object],
+        group: str,
+        label: str,
+        *,
+        in_full: bool = True,
+    ) -> FeedSpec:
+        """The three formats of one feed, listed as ``label`` under ``group`` on /feeds/.
+
+        ``make`` builds the feed from ``shows`` (articles, in full unless ``in_full`` is
+        false, or issues); it runs again when the preview changes one of them in place.
+        """
+        remade = Remade(make)
+        spec = remade.value
         self.feed_groups.setdefault(group, []).append((label, spec))
         for kind in FEED_FILES:
-            self.add_bytes(
-                output_path(spec.url(kind)),
-                functools.partial(render_feed, kind, spec, self.config),
-                spec,
-            )
+            path = output_path(spec.url(kind))
+            self.graph.shows[path] = (tuple(shows),)
+            if in_full:
+                self.graph.in_full.add(path)
+            self.graph.feeds[path] = remade
+            self.add_bytes(path, functools.partial(_feed_bytes, kind, remade, self.config), spec)
+        return spec
+
+
+def _feed_bytes(kind: str, remade: Remade[FeedSpec], config: SiteConfig) -> bytes:
+    return render_feed(kind, remade.value, config)
 
 
 def _site_feed(site: Site, config: SiteConfig) -> FeedSpec:
@@ -258,6 +372,7 @@ def _front_pages(p: _Planner) -> None:
             page.url,
             "index.html",
             (page.number, page.count, tuple(map(card, page.items)), digest_key),
+            (page, digest),
             page=page,
             digest=digest,
         )
@@ -282,9 +397,9 @@ def _article_key(article: Article) -> tuple[object, ...]:
 
 def _articles(p: _Planner) -> None:
     for article in p.site.articles:
-        p.page(article.url, "article.html", _article_key(article), article=article)
+        p.page(article.url, "article.html", _article_key(article), (article,), article=article)
     for page in p.site.pages:
-        p.page(page.url, "page.html", _article_key(page), article=page)
+        p.page(page.url, "page.html", _article_key(page), (page,), article=page)
 
 
 def _term_feed(listing: Listing, taxonomy: Taxonomy, p: _Planner) -> FeedSpec:
@@ -306,13 +421,19 @@ def _taxonomies(p: _Planner) -> None:
             f"/{taxonomy.name}/", "taxonomy.html", index_key, taxonomy=taxonomy, listings=listings
         )
         for listing in listings:
-            spec = _term_feed(listing, taxonomy, p)
-            p.feed(spec, taxonomy.title, listing.term.name)
+            shown = listing.articles[: p.config.feed_size]
+            spec = p.feed(
+                functools.partial(_term_feed, listing, taxonomy, p),
+                shown,
+                taxonomy.title,
+                listing.term.name,
+            )
             for page in paginate(listing.articles, p.config.per_page, listing.term.url):
                 p.page(
                     page.url,
                     "term.html",
                     (listing.term, page.number, page.count, tuple(map(card, page.items))),
+                    (page,),
                     feeds=spec.links(),
                     taxonomy=taxonomy,
                     listing=listing,
@@ -322,7 +443,14 @@ def _taxonomies(p: _Planner) -> None:
 
 def _archive(p: _Planner) -> None:
     key = tuple((m.year, m.month, tuple(map(card, m.articles))) for m in p.site.archive)
-    p.page("/archive/", "archive.html", key, months=p.site.archive, total=len(p.site.articles))
+    p.page(
+        "/archive/",
+        "archive.html",
+        key,
+        (p.site.archive,),
+        months=p.site.archive,
+        total=len(p.site.articles),
+    )
 
 
 def _escape(text: str) -> str:
@@ -378,23 +506,28 @@ def _email_editions(p: _Planner, digest: Digest, feeds: Sequence[FeedLink]) -> N
         digest.url + "email.html",
         "email.html",
         key,
+        (digest,),
         feeds=feeds,
         finish=inline_css,
         digest=digest,
     )
-    p.page(digest.url + "email.txt", "email.txt", key, digest=digest)
+    p.page(digest.url + "email.txt", "email.txt", key, (digest,), digest=digest)
+
+
+def _digest_feed(issues: Sequence[Digest], config: SiteConfig) -> FeedSpec:
+    return FeedSpec(
+        title=f"{config.title}: weekly digest",
+        description=f"Every weekly issue of {config.title}",
+        page_url="/digest/",
+        folder="/digest/",
+        items=tuple(digest_item(d, config) for d in issues),
+    )
 
 
 def _digests(p: _Planner) -> None:
-    items = tuple(digest_item(d, p.config) for d in p.site.weekly[: p.config.feed_size])
-    spec = FeedSpec(
-        title=f"{p.config.title}: weekly digest",
-        description=f"Every weekly issue of {p.config.title}",
-        page_url="/digest/",
-        folder="/digest/",
-        items=items,
-    )
-    p.feed(spec, "Digest", "Weekly digest")
+    shown = p.site.weekly[: p.config.feed_size]
+    make = functools.partial(_digest_feed, shown, p.config)
+    spec = p.feed(make, shown, "Digest", "Weekly digest", in_full=False)
     issues = (*p.site.weekly, *p.site.daily)
     index_key = tuple((d.url, d.title, len(d.articles)) for d in issues)
     p.page(
@@ -406,7 +539,14 @@ def _digests(p: _Planner) -> None:
         daily=p.site.daily,
     )
     for digest in issues:
-        p.page(digest.url, "digest.html", _digest_key(digest), feeds=spec.links(), digest=digest)
+        p.page(
+            digest.url,
+            "digest.html",
+            _digest_key(digest),
+            (digest,),
+            feeds=spec.links(),
+            digest=digest,
+        )
         _email_editions(p, digest, spec.links())
 
 
@@ -486,8 +626,8 @@ def plan_outputs(
     config: SiteConfig,
     content: Content,
     redirects: Sequence[Redirect] = (),
-) -> tuple[list[OutputSpec], SiteKeys]:
-    """Every file of the site, each with its key and a deferred render."""
+) -> tuple[list[OutputSpec], SiteKeys, OutputGraph]:
+    """Every file of the site, each with its key and a deferred render; and what each shows."""
     p = _Planner(site, env, config)
     for redirect in redirects:
         p.add_bytes(
@@ -498,7 +638,8 @@ def plan_outputs(
     _taxonomies(p)
     _archive(p)
     _digests(p)
-    p.feed(p.site_feeds, "Whole site", "Every story")
+    shown = p.site.articles[: config.feed_size]
+    p.feed(functools.partial(_site_feed, site, config), shown, "Whole site", "Every story")
     _feed_directory(p)
     # The page is always there; the index it queries is made by `build --search`.
     p.page("/search/", "search.html", ())
@@ -507,4 +648,4 @@ def plan_outputs(
     p.add_bytes("sitemap.xml", lambda: sitemap_xml(pages, config), pages)
     p.add_bytes("robots.txt", lambda: robots_txt(config))
     _files(p, content)
-    return sorted(p.specs, key=lambda s: s.path), SiteKeys(site)
+    return sorted(p.specs, key=lambda s: s.path), SiteKeys(site), p.graph

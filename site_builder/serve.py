@@ -34,9 +34,10 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from site_builder.build import BuildResult, build
+from site_builder.build import BuildResult
 from site_builder.config import SiteConfig, load_config
 from site_builder.errors import BuildFailed, SiteError
+from site_builder.live import LiveBuild
 
 PREFIX = "/__site_builder__/"
 SCRIPT_PATH = PREFIX + "reload.js"
@@ -551,6 +552,7 @@ class PreviewServer:
         self.events = _Events()
         self._rw = _ReadWriteLock()
         self._config: SiteConfig | None = None
+        self._live: LiveBuild | None = None
         self._failed = False
         self._thread: threading.Thread | None = None
         self._httpd = _bind(self, options.host, options.port)
@@ -592,10 +594,19 @@ class PreviewServer:
             found = resolve(self.output_dir, target)
             return _read_reply(found, self.output_dir, self.events.current())
 
-    def rebuild(self, reason: str | None = None, *, reload_config: bool = False) -> bool:
-        """Build incrementally while requests wait; tell open pages; True if it worked."""
+    def rebuild(
+        self,
+        reason: str | None = None,
+        *,
+        reload_config: bool = False,
+        changed: Sequence[str] | None = None,
+    ) -> bool:
+        """Build incrementally while requests wait; tell open pages; True if it worked.
+
+        ``changed`` lists the paths (relative to the site root) that changed, when known.
+        """
         with self._rw.writing():
-            outcome = self._attempt(reload_config=reload_config)
+            outcome = self._attempt(reload_config=reload_config, changed=changed)
             if isinstance(outcome, BuildResult):
                 self._succeeded(outcome, reason)
                 return True
@@ -616,18 +627,18 @@ class PreviewServer:
             future=self.options.future,
         )
 
-    def _attempt(self, *, reload_config: bool) -> BuildResult | Sequence[SiteError]:
+    def _attempt(
+        self, *, reload_config: bool, changed: Sequence[str] | None
+    ) -> BuildResult | Sequence[SiteError]:
         try:
-            if reload_config or self._config is None:
-                self._config = None  # a broken site.toml is retried on the next change
+            if reload_config or self._config is None or self._live is None:
+                self._config = self._live = None  # a broken site.toml is retried next time
                 self._config = self._fresh_config()
-            return build(
-                self._config,
-                now=self._clock(),
-                jobs=self.options.jobs,
-                incremental=True,
-                strict=self.options.strict,
-            )
+                self._live = LiveBuild(
+                    self._config, jobs=self.options.jobs, strict=self.options.strict
+                )
+                changed = None
+            return self._live.rebuild(self._clock(), changed)
         except BuildFailed as failure:
             return failure.problems
         except SiteError as problem:

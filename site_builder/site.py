@@ -182,11 +182,27 @@ def absolutize(fragment: str, base: str) -> str:
     return _URL_ATTR.sub(lambda m: f'{m[1]}="{urljoin(base, m[2])}"', fragment)
 
 
+# What an edit may change without moving an article: the preview updates these in place.
+TEXT_FIELDS = ("title", "summary", "html", "toc", "words", "image", "extra", "key_lines")
+
+
+def _text_of(entry: Entry, base_path: str) -> dict[str, object]:
+    own = {name: getattr(entry, name) for name in TEXT_FIELDS}
+    own["html"], own["summary"] = rebase(entry.html, base_path), rebase(entry.summary, base_path)
+    return own
+
+
+def placement(entry: Entry) -> tuple[object, ...]:
+    """Everything of an entry but its text: where it goes, what lists and feeds hold it."""
+    own = tuple(getattr(entry, f.name) for f in fields(Entry) if f.name not in TEXT_FIELDS)
+    return (*own, entry.extra.get("aliases"))
+
+
 def _place(
     entry: Entry, tags: dict[str, Term], categories: dict[str, Term], base_path: str
 ) -> Article:
     own = {f.name: getattr(entry, f.name) for f in fields(Entry)}
-    own["html"], own["summary"] = rebase(entry.html, base_path), rebase(entry.summary, base_path)
+    own.update(_text_of(entry, base_path))
     # Static pages are in no taxonomy: they get an empty ``tags``, whatever they declare.
     tag_terms = tuple(dict.fromkeys(t for n in entry.tag_names if (t := tags.get(slugify(n)))))
     category = categories.get(slugify(entry.category)) if entry.category else None
@@ -473,3 +489,44 @@ def build_site(
     site = _site(posts, [e for e in placed if e.kind == "page"], intros, config)
     problems += _duplicate_sources(posts) + _unused_intros(intros, site)
     return replace(site, next_scheduled=scheduled), problems
+
+
+def _copies(site: Site) -> dict[str, list[Article]]:
+    """Every object of every placed entry: articles, pages, and the copies that
+    related-story lists hold (placed before they had their own related stories)."""
+    copies: dict[str, list[Article]] = defaultdict(list)
+    seen: set[int] = set()
+    for article in (*site.articles, *site.pages):
+        for one in (article, *article.related):
+            if id(one) not in seen:
+                seen.add(id(one))
+                copies[one.source_path].append(one)
+    return copies
+
+
+def retext(site: Site, entries: Mapping[str, Entry], config: SiteConfig) -> None:
+    """Give placed entries new text in place, for the preview server.
+
+    Only for edits that leave ``placement`` alone: then every list, issue and feed
+    holds the same articles in the same order, and only what they say changes. The
+    model is frozen for every other stage; this is the one place that writes to it.
+    """
+    copies = _copies(site)
+    retitled: dict[str, str] = {}
+    for source, entry in entries.items():
+        for article in copies.get(source, ()):
+            if article.title != entry.title:
+                retitled[article.url] = entry.title
+            for name, value in _text_of(entry, config.base_path).items():
+                object.__setattr__(article, name, value)
+    if retitled:
+        _retitle_links(copies, retitled)
+
+
+def _retitle_links(copies: Mapping[str, list[Article]], titles: Mapping[str, str]) -> None:
+    for objects in copies.values():
+        for article in objects:
+            for side in ("newer", "older"):
+                link = getattr(article, side)
+                if link is not None and link.url in titles:
+                    object.__setattr__(article, side, replace(link, title=titles[link.url]))

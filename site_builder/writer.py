@@ -266,3 +266,24 @@ def remove_files(output: Path, rels: Iterable[str]) -> None:
             if parent == output or not parent.is_relative_to(output) or any(parent.iterdir()):
                 break
             parent.rmdir()
+
+
+def replace_files(output: Path, files: Iterable[tuple[str, bytes]]) -> int:
+    """Rewrite some files of an owned ``output`` in place, each one atomically.
+
+    For the preview server, which holds requests back while it writes: far cheaper
+    than a staged swap of a large site. A process killed midway leaves some files new
+    and some old, so the caller forgets its manifest first and the next build starts over.
+    """
+    count = 0
+    with _reported(output):
+        if not is_owned(output):
+            raise OutputError(f"{output.name}/ was not made by site-builder", path=output.name)
+        for rel, data in files:
+            target = safe_target(output, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+            temp.write_bytes(data)
+            temp.replace(target)
+            count += 1
+    return count

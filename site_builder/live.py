@@ -1,0 +1,179 @@
+"""The preview server's build: the last plan kept in memory between rebuilds.
+
+A full incremental build plans the whole site again (every entry, every output's
+key), which takes seconds on a large archive. Most edits while writing change an
+article's text, not where it is placed: same date, slug, tags, category, authors,
+sources and draft state. For those, the articles are given their new text in place
+and only the outputs that show them are rendered again and compared with what is
+on disk. Anything else (a new, moved or deleted file, a template, ``site.toml``, a
+story coming due) takes the full incremental build, which then becomes the new plan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import PurePosixPath
+
+from site_builder.build import BuildResult, Plan, plan, result_of, signature_of, write_planned
+from site_builder.cache import Manifest, RenderCache, forget_manifest, save_manifest
+from site_builder.config import SiteConfig
+from site_builder.content import load_files
+from site_builder.errors import BuildFailed, SiteError
+from site_builder.model import Entry
+from site_builder.outputs import card
+from site_builder.site import placement, retext
+from site_builder.writer import recover, replace_files
+
+
+@dataclass(slots=True)
+class _Last:
+    """What the last good build left: its plan, and the manifest it wrote."""
+
+    plan: Plan
+    manifest: Manifest
+    entries: dict[str, Entry]  # by source path, as content/ has them
+
+
+class LiveBuild:
+    """Rebuilds for the preview: in place when an edit allows it, else a full incremental build."""
+
+    def __init__(self, config: SiteConfig, *, jobs: int = 1, strict: bool = False) -> None:
+        self.config, self.jobs, self.strict = config, jobs, strict
+        self._last: _Last | None = None
+
+    def rebuild(self, now: datetime, changed: Sequence[str] | None = None) -> BuildResult:
+        """Build after ``changed`` (paths relative to the site root; None: unknown).
+
+        Raises ``BuildFailed`` with every problem and keeps the last good state.
+        """
+        started = time.perf_counter()
+        if changed is not None and self._last is not None:
+            quick = self._in_place(self._last, changed, now, started)
+            if quick is not None:
+                return quick
+        return self._full(now, started)
+
+    def _full(self, now: datetime, started: float) -> BuildResult:
+        self._last = None  # a failure below leaves nothing to patch
+        recover(self.config.output_dir)
+        signature = signature_of(self.config, self.strict)
+        p = plan(self.config, now=now, jobs=self.jobs, strict=self.strict)
+        result, manifest = write_planned(
+            self.config,
+            p,
+            signature,
+            incremental=True,
+            strict=self.strict,
+            jobs=self.jobs,
+            started=started,
+        )
+        p.graph.index(p.site)  # now, not at the first edit
+        self._last = _Last(plan=p, manifest=manifest, entries={e.source_path: e for e in p.entries})
+        return result
+
+    def _in_place(
+        self, last: _Last, changed: Sequence[str], now: datetime, started: float
+    ) -> BuildResult | None:
+        """The build for an edit of articles' text only; None when the edit needs more."""
+        if not _only_known_markdown(self.config, changed, last.entries) or _due(last.plan, now):
+            return None
+        cache = RenderCache(self.config.root)
+        try:
+            fresh, problems = load_files(self.config, dict.fromkeys(changed), cache=cache)
+        finally:
+            cache.close()
+        if problems:
+            raise BuildFailed(problems)
+        edited = {e.source_path: e for e in fresh if e != last.entries[e.source_path]}
+        if not _text_only(edited.values(), last):
+            return None
+        articles = {a.source_path: a for a in (*last.plan.site.articles, *last.plan.site.pages)}
+        cards = {source: card(articles[source]) for source in edited if source in articles}
+        retext(last.plan.site, edited, self.config)
+        last.entries.update(edited)
+        recarded = {source for source, old in cards.items() if card(articles[source]) != old}
+        self._last = None  # until the outputs are written: a failure leaves nothing to patch
+        result = self._write(last, set(edited), recarded, started)
+        self._last = last
+        return result
+
+    def _write(
+        self, last: _Last, sources: set[str], recarded: set[str], started: float
+    ) -> BuildResult:
+        p, manifest = last.plan, last.manifest
+        candidates = p.graph.affected(sources, recarded, p.site, manifest.reads)
+        for path in candidates & p.graph.feeds.keys():
+            p.graph.feeds[path].renew()
+        rendered, reads = _render(p, sorted(candidates))
+        changed = [(path, data) for path, data in rendered if _differs(self.config, path, data)]
+        if changed:
+            # Forgotten first: a preview killed mid-write must not leave a trusted manifest.
+            forget_manifest(self.config.root)
+            replace_files(self.config.output_dir, changed)
+            written = {path for path, _ in changed}
+            # Keys of rewritten files are unknown until the next full plan: it rewrites them.
+            keys = {k: v for k, v in manifest.keys.items() if k not in written}
+            reads = {**manifest.reads, **reads}
+            last.manifest = replace(manifest, keys=keys, reads=reads, inputs="")
+            save_manifest(self.config.root, last.manifest)
+        seconds = time.perf_counter() - started
+        return result_of(p, [path for path, _ in changed], [], seconds)
+
+
+def _only_known_markdown(
+    config: SiteConfig, changed: Iterable[str], entries: dict[str, Entry]
+) -> bool:
+    """Whether every change is to an article or page that was there and still is."""
+    return all(
+        PurePosixPath(rel).suffix.lower() == ".md"
+        and rel in entries
+        and entries[rel].kind != "digest"
+        and (config.root / rel).is_file()
+        for rel in changed
+    )
+
+
+def _due(p: Plan, now: datetime) -> bool:
+    """A scheduled story has come due: it must be placed."""
+    return p.site.next_scheduled is not None and now >= p.site.next_scheduled
+
+
+def _text_only(edited: Iterable[Entry], last: _Last) -> bool:
+    """Whether every edit keeps its entry where it was, and no redirect shows its title."""
+    redirected = {r.target for r in last.plan.redirects}
+    urls = {a.source_path: a.url for a in (*last.plan.site.articles, *last.plan.site.pages)}
+    for entry in edited:
+        old = last.entries[entry.source_path]
+        if placement(entry) != placement(old):
+            return False
+        if entry.title != old.title and urls.get(entry.source_path) in redirected:
+            return False
+    return True
+
+
+def _render(p: Plan, paths: Sequence[str]) -> tuple[list[tuple[str, bytes]], dict[str, list[str]]]:
+    """The bytes of each output, and the parts of ``site`` each one's template read."""
+    specs = {s.path: s for s in p.specs}
+    problems: list[SiteError] = []
+    rendered, reads = [], {}
+    for path in paths:
+        try:
+            data, used = specs[path].render()
+        except SiteError as exc:
+            problems.append(exc)
+            continue
+        rendered.append((path, data))
+        reads[path] = sorted(used)
+    if problems:
+        raise BuildFailed(problems)
+    return rendered, reads
+
+
+def _differs(config: SiteConfig, rel: str, data: bytes) -> bool:
+    try:
+        return (config.output_dir / rel).read_bytes() != data
+    except OSError:
+        return True

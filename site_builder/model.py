@@ -108,6 +108,7 @@ class ArchiveMonth:
 
     year: int
     month: int
+    url: str  # "/archive/2021/08/"
     articles: tuple[Article, ...]
 
     @property

@@ -68,6 +68,7 @@ TEMPLATES = (
     "taxonomy.html",
     "term.html",
     "archive.html",
+    "archive_month.html",
     "digest.html",
     "digests.html",
     "email.html",
@@ -441,16 +442,27 @@ def _taxonomies(p: _Planner) -> None:
                 )
 
 
+def _month_key(month: ArchiveMonth | None) -> tuple[object, ...] | None:
+    return (month.year, month.month, month.url, len(month.articles)) if month else None
+
+
 def _archive(p: _Planner) -> None:
-    key = tuple((m.year, m.month, tuple(map(card, m.articles))) for m in p.site.archive)
-    p.page(
-        "/archive/",
-        "archive.html",
-        key,
-        (p.site.archive,),
-        months=p.site.archive,
-        total=len(p.site.articles),
-    )
+    """``/archive/``: the months with their counts; a page per month lists its stories."""
+    months = p.site.archive
+    key = tuple(map(_month_key, months))
+    p.page("/archive/", "archive.html", key, months=months, total=len(p.site.articles))
+    for i, month in enumerate(months):
+        newer = months[i - 1] if i else None
+        older = months[i + 1] if i + 1 < len(months) else None
+        p.page(
+            month.url,
+            "archive_month.html",
+            (_month_key(month), tuple(map(card, month.articles)), *map(_month_key, (newer, older))),
+            (month,),
+            month=month,
+            newer=newer,
+            older=older,
+        )
 
 
 def _escape(text: str) -> str:

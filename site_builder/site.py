@@ -262,7 +262,7 @@ def _archive(articles: Sequence[Article], tz: ZoneInfo) -> tuple[ArchiveMonth, .
         local = article.published.astimezone(tz)
         months[(local.year, local.month)].append(article)
     return tuple(
-        ArchiveMonth(year=y, month=m, articles=tuple(months[(y, m)]))
+        ArchiveMonth(year=y, month=m, url=f"/archive/{y}/{m:02d}/", articles=tuple(months[(y, m)]))
         for y, m in sorted(months, reverse=True)
     )
 

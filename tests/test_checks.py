@@ -632,7 +632,7 @@ def test_check_command_reports_every_defect_and_writes_nothing(
     assert main(["check", "--source", str(root), "--jobs", "1"]) == 1
     captured = capsys.readouterr()
     errors = [line for line in captured.err.splitlines() if not line.startswith("  hint: ")]
-    assert errors == [*DEFECTS, "Checked 47 files: 4 errors, 0 warnings"]
+    assert errors == [*DEFECTS, "Checked 48 files: 4 errors, 0 warnings"]
     assert captured.out == ""
     assert not (root / "output").exists()
 

@@ -27,7 +27,7 @@ from site_builder.checks import as_errors, check_site
 from site_builder.config import CONFIG_NAME, SiteConfig
 from site_builder.content import load_content, walk
 from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
-from site_builder.model import Entry, OutputSpec, Site
+from site_builder.model import Entry, OutputSpec, Progress, Site, no_progress
 from site_builder.outputs import TEMPLATES, OutputGraph, SiteKeys, plan_outputs
 from site_builder.permalinks import (
     LEDGER_NAME,
@@ -75,6 +75,7 @@ class BuildResult:
     warnings: tuple[SiteError, ...]
     seconds: float
     next_scheduled: datetime | None
+    explained: tuple[str, ...] = ()  # for `build --explain PATH`: why each was (not) rebuilt
 
 
 def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
@@ -91,11 +92,18 @@ def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
     ]
 
 
-def plan(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = False) -> Plan:
+def plan(
+    config: SiteConfig,
+    *,
+    now: datetime,
+    jobs: int = 1,
+    strict: bool = False,
+    progress: Progress = no_progress,
+) -> Plan:
     """Load, validate and place everything; raise ``BuildFailed`` with every problem."""
     cache = RenderCache(config.root)
     try:
-        content, problems = load_content(config, jobs=jobs, cache=cache)
+        content, problems = load_content(config, jobs=jobs, cache=cache, progress=progress)
     finally:
         cache.close()
     env = make_environment(config)
@@ -189,20 +197,22 @@ def _save_ledger(config: SiteConfig, text: str) -> bool:
 class _Renderer:
     """Renders specs one at a time, noting what each read and every failure."""
 
-    def __init__(self, keys: SiteKeys) -> None:
-        self.keys = keys
+    def __init__(self, keys: SiteKeys, progress: Progress = no_progress) -> None:
+        self.keys, self.progress = keys, progress
         self.problems: list[SiteError] = []
         self.manifest = Manifest(output="", keys={}, reads={})
 
     def each(self, specs: Sequence[OutputSpec], jobs: int = 1) -> Iterator[tuple[str, bytes]]:
         """Lazily, so each page is written and released before the next is made."""
-        for spec, outcome in zip(specs, _rendered(specs, jobs), strict=True):
+        for done, (spec, outcome) in enumerate(zip(specs, _rendered(specs, jobs), strict=True)):
+            self.progress("Writing pages", done + 1, len(specs))
             if isinstance(outcome, SiteError):
                 self.problems.append(outcome)
                 continue
             data, reads = outcome
             self.manifest.keys[spec.path] = self.keys.key(spec.key, reads)
             self.manifest.reads[spec.path] = sorted(reads)
+            self.manifest.why[spec.path] = spec.why
             yield spec.path, data
 
     def fail_if_any(self) -> None:
@@ -248,8 +258,10 @@ def _render_at(index: int) -> Outcome:
     return _render_one(_INHERITED[0][index])
 
 
-def _full_write(config: SiteConfig, p: Plan, *, force: bool, jobs: int) -> Manifest:
-    renderer = _Renderer(p.keys)
+def _full_write(
+    config: SiteConfig, p: Plan, *, force: bool, jobs: int, progress: Progress
+) -> Manifest:
+    renderer = _Renderer(p.keys, progress)
 
     def files() -> Iterator[tuple[str, bytes]]:
         yield from renderer.each(p.specs, jobs)
@@ -267,9 +279,9 @@ def _changed(p: Plan, old: Manifest) -> list[OutputSpec]:
 
 
 def _incremental_write(
-    config: SiteConfig, p: Plan, old: Manifest
+    config: SiteConfig, p: Plan, old: Manifest, progress: Progress
 ) -> tuple[Manifest, list[str], list[str]]:
-    renderer = _Renderer(p.keys)
+    renderer = _Renderer(p.keys, progress)
     rendered = list(renderer.each(_changed(p, old)))
     renderer.fail_if_any()
     wanted = {s.path for s in p.specs}
@@ -281,19 +293,26 @@ def _incremental_write(
         update_site(config.output_dir, rendered, stale)
     keys = {path: old.keys[path] for path in wanted if path in old.keys}
     reads = {path: old.reads.get(path, []) for path in keys}
+    why = {path: old.why[path] for path in keys if path in old.why}
     new = Manifest(
         output="",
         keys={**keys, **renderer.manifest.keys},
         reads={**reads, **renderer.manifest.reads},
+        why={**why, **renderer.manifest.why},
     )
     return new, [rel for rel, _ in rendered], stale
 
 
-def _usable_manifest(config: SiteConfig, p: Plan) -> Manifest | None:
+def _usable_manifest(config: SiteConfig, p: Plan) -> tuple[Manifest | None, str]:
+    """The last build's manifest, or None and why the whole site must be written."""
     old = load_manifest(config.root, config.output_dir)
-    if old is None or not is_owned(config.output_dir):
-        return None
-    return old if len(_changed(p, old)) <= INCREMENTAL_LIMIT else None
+    if old is None:
+        return None, "no record of a complete last build (the first build, or one interrupted)"
+    if not is_owned(config.output_dir):
+        return None, f"{config.output_dir.name}/ was not written by site-builder"
+    if len(_changed(p, old)) > INCREMENTAL_LIMIT:
+        return None, f"more than {INCREMENTAL_LIMIT:,} files changed"
+    return old, ""
 
 
 def signature_of(config: SiteConfig, strict: bool) -> str:
@@ -324,14 +343,21 @@ def build(
     incremental: bool = True,
     force: bool = False,
     strict: bool = False,
+    explain: Sequence[str] = (),
+    progress: Progress = no_progress,
 ) -> BuildResult:
-    """Build the site into ``config.output_dir``; raise ``BuildFailed`` and write nothing."""
+    """Build the site into ``config.output_dir``; raise ``BuildFailed`` and write nothing.
+
+    ``explain`` names output files (or URLs) to say why each was or was not rebuilt.
+    """
     started = time.perf_counter()
     recover(config.output_dir)
     signature = signature_of(config, strict)
     if incremental and (unchanged := _up_to_date(config, signature, now)) is not None:
-        return _unchanged(unchanged, time.perf_counter() - started)
-    p = plan(config, now=now, jobs=jobs, strict=strict)
+        result = _unchanged(unchanged, time.perf_counter() - started)
+        notes = (_explain_unchanged(output_rel(rel), unchanged) for rel in explain)
+        return replace(result, explained=tuple(notes))
+    p = plan(config, now=now, jobs=jobs, strict=strict, progress=progress)
     return write_planned(
         config,
         p,
@@ -341,7 +367,53 @@ def build(
         strict=strict,
         jobs=jobs,
         started=started,
+        explain=explain,
+        progress=progress,
     )[0]
+
+
+def output_rel(target: str) -> str:
+    """An output file named as a path in output/ or as a URL path: ``/articles/x/``."""
+    rel = target.strip().removeprefix("output/").lstrip("/")
+    return rel + "index.html" if rel == "" or rel.endswith("/") else rel
+
+
+def _explain_unchanged(rel: str, old: Manifest) -> str:
+    if rel not in old.keys:
+        return f"{rel}: not part of the site"
+    return f"{rel}: not rebuilt: no input file changed since the last build"
+
+
+def _explain(rel: str, p: Plan, old: Manifest | None, result: BuildResult, why_full: str) -> str:
+    """Why ``rel`` was or was not rebuilt, from its key's parts now and at the last build."""
+    spec = next((s for s in p.specs if s.path == rel), None)
+    if rel in result.removed:
+        return f"{rel}: removed: no longer part of the site"
+    if spec is None:
+        return f"{rel}: not part of the site"
+    if old is None:
+        return f"{rel}: rebuilt: whole site written: {why_full}"
+    reads = old.reads.get(rel, [])
+    if rel not in result.written:
+        seen = f"; site parts read: {', '.join(reads)}" if reads else ""
+        return f"{rel}: not rebuilt: site.toml, its templates and what it shows are unchanged{seen}"
+    before = old.why.get(rel)
+    if rel not in old.keys or before is None:
+        return f"{rel}: rebuilt: new, or left without a record by the last build or the preview"
+    causes = [
+        cause
+        for cause, was, now in zip(_WHY_PARTS, before.split(":"), spec.why.split(":"), strict=False)
+        if was != now
+    ]
+    causes += [f"site.{n} changed" for n in reads if old.parts.get(n) != p.keys.part(n)]
+    return f"{rel}: rebuilt: {'; '.join(causes) or 'its key changed'}"
+
+
+_WHY_PARTS = (
+    "site.toml, a build option or site-builder itself changed",
+    "its template, or one it extends, includes or imports, changed",
+    "what it shows changed (its article, the stories it lists, its feed links)",
+)
 
 
 def write_planned(
@@ -354,17 +426,21 @@ def write_planned(
     strict: bool = False,
     jobs: int = 1,
     started: float,
+    explain: Sequence[str] = (),
+    progress: Progress = no_progress,
 ) -> tuple[BuildResult, Manifest]:
     """Write what a plan changed (or all of it), then the ledger and the manifest.
 
     ``signature`` is what the inputs looked like when the plan was made.
     """
-    old = _usable_manifest(config, p) if incremental else None
+    old, why_full = _usable_manifest(config, p) if incremental else (None, "--clean")
     if old is None:
-        manifest = _full_write(config, p, force=force, jobs=jobs)
+        manifest = _full_write(config, p, force=force, jobs=jobs, progress=progress)
         written, removed = [s.path for s in p.specs], list[str]()
     else:
-        manifest, written, removed = _incremental_write(config, p, old)
+        manifest, written, removed = _incremental_write(config, p, old, progress)
+    reads = {name for names in manifest.reads.values() for name in names}
+    manifest.parts.update((name, p.keys.part(name)) for name in reads)
     due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
     if _save_ledger(config, p.ledger):
         signature = signature_of(config, strict)  # the ledger is an input we just wrote
@@ -376,7 +452,9 @@ def write_planned(
         valid_until=due,
     )
     save_manifest(config.root, manifest)
-    return result_of(p, written, removed, time.perf_counter() - started), manifest
+    result = result_of(p, written, removed, time.perf_counter() - started)
+    notes = tuple(_explain(rel, p, old, result, why_full) for rel in map(output_rel, explain))
+    return replace(result, explained=notes), manifest
 
 
 def _unchanged(old: Manifest, seconds: float) -> BuildResult:

@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 CACHE_DIR = ".site-builder"
@@ -31,6 +31,8 @@ class Manifest:
     reads: dict[str, list[str]]
     inputs: str = ""  # signature of every input file's size and mtime, and the options
     valid_until: str = ""  # ISO time the next scheduled article goes live, if any
+    why: dict[str, str] = field(default_factory=dict)  # path → its key's parts (OutputSpec.why)
+    parts: dict[str, str] = field(default_factory=dict)  # site part → digest, as read
 
 
 @functools.cache
@@ -105,6 +107,8 @@ def _well_formed(m: Manifest) -> bool:
         and all(isinstance(v, list) for v in m.reads.values())
         and isinstance(m.inputs, str)
         and isinstance(m.valid_until, str)
+        and isinstance(m.why, dict)
+        and isinstance(m.parts, dict)
     )
 
 

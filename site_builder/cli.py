@@ -22,6 +22,7 @@ from site_builder.content import is_ignored
 from site_builder.errors import BuildFailed, ConfigError, SiteError
 from site_builder.importer import KINDS, import_posts
 from site_builder.model import slugify
+from site_builder.progress import TerminalProgress
 from site_builder.scaffold import GITIGNORE, REQUIREMENTS, SAMPLE_CONFIG, publish_workflow
 from site_builder.search import index_site, pagefind_command
 from site_builder.serve import PreviewOptions, PreviewServer, run
@@ -83,6 +84,7 @@ def summary(result: BuildResult) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    progress = TerminalProgress(sys.stderr)
     try:
         config = _config(args)
         if args.search and isinstance(missing := pagefind_command(), SiteError):
@@ -94,13 +96,20 @@ def cmd_build(args: argparse.Namespace) -> int:
             incremental=not args.clean,
             force=args.force,
             strict=args.strict,
+            explain=args.explain,
+            progress=progress,
         )
     except BuildFailed as failure:
+        progress.clear()
         return fail(failure)
     except SiteError as problem:
+        progress.clear()
         return fail(BuildFailed([problem]))
+    progress.clear()
     report(result.warnings)
     print(summary(result))
+    for line in result.explained:
+        print(line)
     return index_search(config) if args.search else EXIT_OK
 
 
@@ -321,6 +330,13 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the site into output/")
     _add_site_options(b)
     b.add_argument("--clean", action="store_true", help="ignore the cache; rebuild everything")
+    b.add_argument(
+        "--explain",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="say why this output file (or URL, e.g. /tags/ai/) was or was not rebuilt",
+    )
     b.add_argument(
         "--force",
         action="store_true",

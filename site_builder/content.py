@@ -26,7 +26,7 @@ from site_builder.config import SiteConfig
 from site_builder.errors import ContentError, SiteError
 from site_builder.frontmatter import read_fields, split_front_matter
 from site_builder.markdown import OPTIONS_VERSION, render_markdown
-from site_builder.model import Entry, slugify
+from site_builder.model import Entry, Progress, no_progress, slugify
 
 PAGES_DIR = "pages"
 DIGESTS_DIR = "digests"  # introductions to digest issues: 2021-w33.md, 2021-08-17.md
@@ -133,7 +133,11 @@ def _cache_key(path: str, data: bytes, timezone: str, allow_html: bool) -> str:
 
 
 def load_content(
-    config: SiteConfig, *, jobs: int = 1, cache: RenderCache | None = None
+    config: SiteConfig,
+    *,
+    jobs: int = 1,
+    cache: RenderCache | None = None,
+    progress: Progress = no_progress,
 ) -> tuple[Content, list[SiteError]]:
     """Read everything under ``content/``; render only what the cache does not hold."""
     sources, assets, problems = _read_sources(config)
@@ -142,7 +146,8 @@ def load_content(
     stored = cache.stored(keys) if cache else set()
     missing = [i for i, key in enumerate(keys) if key not in stored]
     fresh: dict[str, bytes] = {}
-    rendered = _parse_all([sources[i] for i in missing], config.timezone, allow_html, jobs)
+    todo = [sources[i] for i in missing]
+    rendered = _parse_all(todo, config.timezone, allow_html, jobs, progress)
     for i, result in zip(missing, rendered, strict=True):
         if isinstance(result, bytes):
             fresh[keys[i]] = result
@@ -214,19 +219,35 @@ def _render_packed(
 
 
 def _parse_all(
-    sources: list[tuple[str, bytes]], timezone: str, allow_html: bool, jobs: int
+    sources: list[tuple[str, bytes]],
+    timezone: str,
+    allow_html: bool,
+    jobs: int,
+    progress: Progress,
 ) -> list[bytes | list[SiteError]]:
     zones = [timezone] * len(sources)
     policies = [allow_html] * len(sources)
     names = [name for name, _ in sources]
     blobs = [data for _, data in sources]
     if jobs <= 1 or len(sources) < _POOL_THRESHOLD:
-        return list(map(_render_packed, names, blobs, zones, policies))
+        results = map(_render_packed, names, blobs, zones, policies)
+        return _counted(results, len(sources), progress)
     # forkserver: fork() beside the preview server's threads is unsafe.
     context = get_context("forkserver" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        chunk = max(1, len(sources) // (jobs * 8))
-        return list(pool.map(_render_packed, names, blobs, zones, policies, chunksize=chunk))
+        chunk = max(1, min(64, len(sources) // (jobs * 8)))
+        pooled = pool.map(_render_packed, names, blobs, zones, policies, chunksize=chunk)
+        return _counted(pooled, len(sources), progress)
+
+
+def _counted(
+    results: Iterable[bytes | list[SiteError]], total: int, progress: Progress
+) -> list[bytes | list[SiteError]]:
+    done = []
+    for result in results:
+        done.append(result)
+        progress("Rendering Markdown", len(done), total)
+    return done
 
 
 def decode(data: bytes, *, path: str) -> str:

@@ -203,6 +203,16 @@ class OutputSpec:
     path: str  # posix, relative to output/
     key: str
     render: Callable[[], tuple[bytes, frozenset[str]]] = field(compare=False, repr=False)
+    # The key's parts, for `build --explain`: "config:template chain:what it shows".
+    why: str = ""
+
+
+# Told how far a long stage has got: (stage, done, total). The command line draws it.
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """For builds nobody watches."""
 
 
 _NON_WORD = re.compile(r"[^\w]+")

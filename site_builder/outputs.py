@@ -49,6 +49,7 @@ from site_builder.sitemap import robots_txt, sitemap_xml
 from site_builder.templates import render, template_fingerprint, theme_assets
 
 Render = Callable[[], tuple[bytes, frozenset[str]]]
+WHY_LENGTH = 12  # hex digits of each key part kept for `build --explain`
 T = TypeVar("T")
 
 
@@ -270,11 +271,14 @@ class _Planner:
         self.feed_groups: dict[str, list[tuple[str, FeedSpec]]] = {}
         self._chains: dict[str, str] = {}
 
-    def add(self, path: str, key: str, make: Render) -> None:
-        self.specs.append(OutputSpec(path=path, key=key, render=make))
+    def add(self, path: str, make: Render, chain: str, shown: str) -> None:
+        """An output whose key digests the config, its template ``chain`` and ``shown``."""
+        key = _digest(self.base_key, chain, shown)
+        why = ":".join(part[:WHY_LENGTH] for part in (self.base_key, chain, shown))
+        self.specs.append(OutputSpec(path=path, key=key, render=make, why=why))
 
     def add_bytes(self, path: str, make: Callable[[], bytes], *key_parts: object) -> None:
-        self.add(path, _digest(self.base_key, path, *key_parts), lambda: (make(), frozenset()))
+        self.add(path, lambda: (make(), frozenset()), "", _digest(path, *key_parts))
 
     def page(
         self,
@@ -297,10 +301,10 @@ class _Planner:
         if template not in self._chains:
             self._chains[template] = template_fingerprint(self.env, template)
         chain = self._chains[template]
-        key = _digest(self.base_key, chain, template, url, key_parts, links)
         path = output_path(url)
         self.graph.shows[path] = shows
-        self.add(path, key, self._renderer(template, url, links, context, finish))
+        shown = _digest(template, url, key_parts, links)
+        self.add(path, self._renderer(template, url, links, context, finish), chain, shown)
 
     def _renderer(
         self,

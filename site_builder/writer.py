@@ -1,11 +1,15 @@
 """Writer stage: rendered files → ``output/``, never half-written.
 
-A full build fills a staging folder beside ``output/`` and swaps the two in one
-step. An incremental build does the same with a staging folder made of hard links
-to the current files, in which only the changed files are written. So a reader, or
-a build killed at any moment, sees the whole previous site or the whole new one.
-Only a folder carrying the builder's marker file is ever replaced or deleted, and
-the marker is the first file written and the last one removed.
+A build fills a staging folder beside ``output/`` and swaps the two in one step,
+so a reader, or a build killed at any moment, sees the whole previous site or the
+whole new one. The site it replaces is not deleted (on a large site that costs
+more than writing it) but kept as the spare, ``.output.spare``, with the list of
+files in which it trails the live site. The next build makes its staging folder
+from the spare: it brings those files up to date and writes the changed ones, so
+an incremental build touches only what changed. Without a usable spare, staging is
+made of hard links to the live files. Only a folder carrying the builder's marker
+file is ever replaced or deleted, and the marker is the first file written and the
+last one removed.
 """
 
 from __future__ import annotations
@@ -13,15 +17,18 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import json
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from site_builder.errors import SiteError
 
 MARKER = ".site-builder-output"
+SPARE_STATE = ".site-builder-spare.json"  # in the spare: the live site it trails, and where
 _MARKER_TEXT = b"This folder is written by site-builder; its contents are replaced on build.\n"
 _RENAME_EXCHANGE = 2
 # C0 controls and DEL: legal in POSIX names, but they garble listings and URLs.
@@ -203,13 +210,83 @@ def _reported(output: Path) -> Iterator[None]:
 
 def write_site(output: Path, files: Iterable[tuple[str, bytes]], *, force: bool = False) -> int:
     """Write a whole site and swap it in; on any failure ``output`` is left as it was."""
+    count = 0
     with _reported(output):
         output.parent.mkdir(parents=True, exist_ok=True)
         recover(output)
         check_replaceable(output, force=force)
-        count = write_tree(staging_dir(output), files)
-        swap_in(staging_dir(output), output)
+        staging = staging_dir(output)
+        if _adopt_spare(output, staging) is None:
+            _start_tree(staging)
+        written = set()
+        for rel, data in files:
+            _put(staging, rel, data)
+            written.add(rel)
+            count += 1
+        _prune(staging, written)
+        _swap_keeping_spare(staging, output, None)
     return count
+
+
+def update_site(output: Path, files: Iterable[tuple[str, bytes]], removed: Iterable[str]) -> int:
+    """Change some files of an owned ``output`` and remove others, in one swap.
+
+    Readers, and a build killed at any moment, see the previous site or the new one.
+    Costs the files the spare trails by, or a hard link per file without a spare.
+    """
+    count, removed = 0, list(removed)
+    with _reported(output):
+        recover(output)
+        check_replaceable(output)
+        if not is_owned(output):
+            raise OutputError(f"{output.name}/ was not made by site-builder", path=output.name)
+        staging = staging_dir(output)
+        _stage_from_live(output, staging)
+        remove_files(staging, removed)
+        changed = set(removed)
+        for rel, data in files:
+            _put(staging, rel, data)
+            changed.add(rel)
+            count += 1
+        _swap_keeping_spare(staging, output, changed)
+    return count
+
+
+def _stage_from_live(output: Path, staging: Path) -> None:
+    """A staging folder equal to the live site: the spare brought up to date, else links."""
+    behind = _adopt_spare(output, staging)
+    if behind is None:
+        if staging.exists():
+            _refill(output, staging)
+        else:
+            link_tree(output, staging)
+        return
+    for rel in behind:
+        source = safe_target(output, rel)
+        if source.is_file() and not source.is_symlink():
+            _put(staging, rel, source.read_bytes())
+        else:
+            remove_files(staging, [rel])
+
+
+def _refill(output: Path, staging: Path) -> None:
+    """Make a spare of unknown state equal to the live site: rewrite what differs."""
+    wanted = set()
+    for dirpath, dirnames, filenames in os.walk(output):
+        here = Path(dirpath)
+        dirnames[:] = [d for d in dirnames if not (here / d).is_symlink()]
+        for name in filenames:
+            if here == output and name == MARKER:
+                continue
+            rel = (here / name).relative_to(output).as_posix()
+            wanted.add(rel)
+            data = (here / name).read_bytes()
+            target = staging / rel
+            with contextlib.suppress(OSError):
+                if target.lstat().st_nlink == 1 and target.read_bytes() == data:
+                    continue
+            _put(staging, rel, data)
+    _prune(staging, wanted)
 
 
 def _link(source: Path, target: Path) -> None:
@@ -234,27 +311,97 @@ def link_tree(source: Path, target: Path) -> None:
                 _link(path, into / name)
 
 
-def update_site(output: Path, files: Iterable[tuple[str, bytes]], removed: Iterable[str]) -> int:
-    """Change some files of an owned ``output`` and remove others, in one swap.
+def spare_dir(output: Path) -> Path:
+    return output.parent / f".{output.name}.spare"
 
-    Readers, and a build killed at any moment, see the previous site or the new one.
-    Costs a hard link per unchanged file, no copying of their bytes.
+
+def _token(folder: Path) -> str:
+    """Which generation a tree is: its marker file's identity (a new file each swap).
+
+    Not a value written into the file: output must be byte-identical across builds.
     """
-    staging, count = staging_dir(output), 0
-    with _reported(output):
-        recover(output)
-        check_replaceable(output)
-        link_tree(output, staging)
-        remove_files(staging, removed)
-        for rel, data in files:
-            target = safe_target(staging, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # A hard link shares its bytes with the live site: unlink, never overwrite.
-            target.unlink(missing_ok=True)
-            target.write_bytes(data)
-            count += 1
-        swap_in(staging, output)
-    return count
+    try:
+        info = (folder / MARKER).lstat()
+    except OSError:
+        return ""
+    return f"{info.st_dev}:{info.st_ino}:{info.st_mtime_ns}"
+
+
+def _adopt_spare(output: Path, staging: Path) -> list[str] | None:
+    """Move the spare to ``staging``; return the files it trails the live site by.
+
+    ``None`` when there is no spare, or it does not say it trails this live site
+    (then it is staging anyway if it exists: a full build overwrites all of it).
+    """
+    spare = spare_dir(output)
+    if not spare.is_dir() or spare.is_symlink() or not is_owned(spare):
+        return None
+    try:
+        state = json.loads((spare / SPARE_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = None
+    spare.rename(staging)
+    (staging / SPARE_STATE).unlink(missing_ok=True)  # staging is no spare until it is one again
+    live = _token(output)
+    if not isinstance(state, dict) or not live or state.get("trails") != live:
+        return None
+    behind = state.get("behind")
+    if not isinstance(behind, list) or not all(isinstance(rel, str) for rel in behind):
+        return None
+    return behind
+
+
+def _swap_keeping_spare(staging: Path, output: Path, changed: set[str] | None) -> None:
+    """Swap ``staging`` in; the previous site becomes the spare, trailing by ``changed``."""
+    fresh = staging / f"{MARKER}.new"
+    fresh.write_bytes(_MARKER_TEXT)
+    fresh.replace(staging / MARKER)  # a new file, a new generation (see _token)
+    if not output.exists():
+        staging.rename(output)
+        return
+    if not _exchange(staging, output):
+        swap_in(staging, output)  # no atomic exchange: the old site is deleted
+        return
+    live = _token(output)
+    state = {"trails": live, "behind": sorted(changed) if changed is not None else None}
+    (staging / SPARE_STATE).write_text(json.dumps(state), encoding="utf-8")
+    staging.rename(spare_dir(output))
+
+
+def _put(root: Path, rel: str, data: bytes) -> None:
+    """Write ``root/rel``; a file shared with the live site (a hard link) is replaced,
+    never written through."""
+    target = safe_target(root, rel)
+    try:
+        info = target.lstat()
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+            if stat.S_ISDIR(info.st_mode) and not stat.S_ISLNK(info.st_mode):
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+    target.write_bytes(data)
+
+
+def _prune(root: Path, wanted: set[str]) -> None:
+    """Delete every file under ``root`` that is not ``wanted``, and folders left empty."""
+    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+        here = Path(dirpath)
+        rel_dir = here.relative_to(root).as_posix()
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if rel not in wanted and not (here == root and name == MARKER):
+                (here / name).unlink()
+        for name in dirnames:
+            folder = here / name
+            if folder.is_symlink():
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                if rel not in wanted:
+                    folder.unlink()
+            elif not any(folder.iterdir()):
+                folder.rmdir()
 
 
 def remove_files(output: Path, rels: Iterable[str]) -> None:
@@ -268,22 +415,37 @@ def remove_files(output: Path, rels: Iterable[str]) -> None:
             parent.rmdir()
 
 
-def replace_files(output: Path, files: Iterable[tuple[str, bytes]]) -> int:
+def replace_files(output: Path, files: Sequence[tuple[str, bytes]]) -> int:
     """Rewrite some files of an owned ``output`` in place, each one atomically.
 
     For the preview server, which holds requests back while it writes: far cheaper
     than a staged swap of a large site. A process killed midway leaves some files new
     and some old, so the caller forgets its manifest first and the next build starts over.
     """
-    count = 0
     with _reported(output):
         if not is_owned(output):
             raise OutputError(f"{output.name}/ was not made by site-builder", path=output.name)
+        # Noted before writing: a spare must never believe it is more up to date than it is.
+        _trails_by(output, [rel for rel, _ in files])
         for rel, data in files:
             target = safe_target(output, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
             temp.write_bytes(data)
             temp.replace(target)
-            count += 1
-    return count
+    return len(files)
+
+
+def _trails_by(output: Path, rels: Sequence[str]) -> None:
+    """Note in the spare's state that it now also trails the live site by ``rels``."""
+    path = spare_dir(output) / SPARE_STATE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    behind = state.get("behind") if isinstance(state, dict) else None
+    if isinstance(behind, list):
+        state["behind"] = sorted({*behind, *rels})
+        temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        temp.write_text(json.dumps(state), encoding="utf-8")
+        temp.replace(path)

@@ -81,7 +81,12 @@ def digests(folder: Path) -> Digests:
 
 
 def leftovers(root: Path) -> list[str]:
-    return sorted(p.name for p in root.iterdir() if p.name.startswith(".output."))
+    """Folders a killed build left beside output/; the spare (the previous site) is kept."""
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.name.startswith(".output.") and p.name != ".output.spare"
+    )
 
 
 def cli(root: Path, *extra: str) -> list[str]:

@@ -279,10 +279,10 @@ def _changed(p: Plan, old: Manifest) -> list[OutputSpec]:
 
 
 def _incremental_write(
-    config: SiteConfig, p: Plan, old: Manifest, progress: Progress
+    config: SiteConfig, p: Plan, old: Manifest, changed: list[OutputSpec], progress: Progress
 ) -> tuple[Manifest, list[str], list[str]]:
     renderer = _Renderer(p.keys, progress)
-    rendered = list(renderer.each(_changed(p, old)))
+    rendered = list(renderer.each(changed))
     renderer.fail_if_any()
     wanted = {s.path for s in p.specs}
     stale = sorted(set(old.keys) - wanted)
@@ -303,16 +303,19 @@ def _incremental_write(
     return new, [rel for rel, _ in rendered], stale
 
 
-def _usable_manifest(config: SiteConfig, p: Plan) -> tuple[Manifest | None, str]:
-    """The last build's manifest, or None and why the whole site must be written."""
+def _usable_manifest(config: SiteConfig, p: Plan) -> tuple[Manifest | None, list[OutputSpec], str]:
+    """The last build's manifest and what changed since; or None and why the whole
+    site must be written."""
     old = load_manifest(config.root, config.output_dir)
     if old is None:
-        return None, "no record of a complete last build (the first build, or one interrupted)"
+        why = "no record of a complete last build (the first build, or one interrupted)"
+        return None, [], why
     if not is_owned(config.output_dir):
-        return None, f"{config.output_dir.name}/ was not written by site-builder"
-    if len(_changed(p, old)) > INCREMENTAL_LIMIT:
-        return None, f"more than {INCREMENTAL_LIMIT:,} files changed"
-    return old, ""
+        return None, [], f"{config.output_dir.name}/ was not written by site-builder"
+    changed = _changed(p, old)
+    if len(changed) > INCREMENTAL_LIMIT:
+        return None, [], f"more than {INCREMENTAL_LIMIT:,} files changed"
+    return old, changed, ""
 
 
 def signature_of(config: SiteConfig, strict: bool) -> str:
@@ -433,12 +436,12 @@ def write_planned(
 
     ``signature`` is what the inputs looked like when the plan was made.
     """
-    old, why_full = _usable_manifest(config, p) if incremental else (None, "--clean")
+    old, changed, why_full = _usable_manifest(config, p) if incremental else (None, [], "--clean")
     if old is None:
         manifest = _full_write(config, p, force=force, jobs=jobs, progress=progress)
         written, removed = [s.path for s in p.specs], list[str]()
     else:
-        manifest, written, removed = _incremental_write(config, p, old, progress)
+        manifest, written, removed = _incremental_write(config, p, old, changed, progress)
     reads = {name for names in manifest.reads.values() for name in names}
     manifest.parts.update((name, p.keys.part(name)) for name in reads)
     due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""

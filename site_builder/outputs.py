@@ -268,8 +268,21 @@ class _Planner:
         self.site_feeds = _site_feed(site, config)
         self.specs: list[OutputSpec] = []
         self.graph = OutputGraph()
+        self._cards: dict[int, str] = {}
         self.feed_groups: dict[str, list[tuple[str, FeedSpec]]] = {}
         self._chains: dict[str, str] = {}
+
+    def cards(self, articles: Iterable[Article]) -> tuple[str, ...]:
+        """Each article's ``card`` as a digest, made once per plan: an article is shown
+        in a dozen lists, and keys digest the short digest, not the whole card again."""
+        found = []
+        for article in articles:
+            digest = self._cards.get(id(article))
+            if digest is None:
+                text = repr(card(article)).encode("utf-8", "surrogatepass")
+                digest = self._cards[id(article)] = hashlib.sha256(text).hexdigest()
+            found.append(digest)
+        return tuple(found)
 
     def add(self, path: str, make: Render, chain: str, shown: str) -> None:
         """An output whose key digests the config, its template ``chain`` and ``shown``."""
@@ -369,42 +382,42 @@ def _front_pages(p: _Planner) -> None:
     for page in paginate(p.site.articles, p.config.per_page, "/"):
         digest = latest if page.number == 1 else None
         digest_key = (
-            (digest.url, digest.title, digest.headline, tuple(map(card, digest.articles)))
+            (digest.url, digest.title, digest.headline, p.cards(digest.articles))
             if digest
             else None
         )
         p.page(
             page.url,
             "index.html",
-            (page.number, page.count, tuple(map(card, page.items)), digest_key),
+            (page.number, page.count, p.cards(page.items), digest_key),
             (page, digest),
             page=page,
             digest=digest,
         )
 
 
-def _article_key(article: Article) -> tuple[object, ...]:
+def _article_key(article: Article, p: _Planner) -> tuple[object, ...]:
     """Everything an article page can show of its article: the card, body and neighbours."""
     neighbours = tuple((n.title, n.url) if n else None for n in (article.newer, article.older))
     return (
-        card(article),
+        p.cards((article,)),
         article.kind,
         article.slug,
-        article.html,
+        hashlib.sha256(article.html.encode("utf-8", "surrogatepass")).hexdigest(),
         article.toc,
         article.words,
         article.draft,
         repr(article.extra),
         neighbours,
-        tuple(map(card, article.related)),
+        p.cards(article.related),
     )
 
 
 def _articles(p: _Planner) -> None:
     for article in p.site.articles:
-        p.page(article.url, "article.html", _article_key(article), (article,), article=article)
+        p.page(article.url, "article.html", _article_key(article, p), (article,), article=article)
     for page in p.site.pages:
-        p.page(page.url, "page.html", _article_key(page), (page,), article=page)
+        p.page(page.url, "page.html", _article_key(page, p), (page,), article=page)
 
 
 def _term_feed(listing: Listing, taxonomy: Taxonomy, p: _Planner) -> FeedSpec:
@@ -437,7 +450,7 @@ def _taxonomies(p: _Planner) -> None:
                 p.page(
                     page.url,
                     "term.html",
-                    (listing.term, page.number, page.count, tuple(map(card, page.items))),
+                    (listing.term, page.number, page.count, p.cards(page.items)),
                     (page,),
                     feeds=spec.links(),
                     taxonomy=taxonomy,
@@ -461,7 +474,7 @@ def _archive(p: _Planner) -> None:
         p.page(
             month.url,
             "archive_month.html",
-            (_month_key(month), tuple(map(card, month.articles)), *map(_month_key, (newer, older))),
+            (_month_key(month), p.cards(month.articles), *map(_month_key, (newer, older))),
             (month,),
             month=month,
             newer=newer,
@@ -511,13 +524,13 @@ def digest_item(digest: Digest, config: SiteConfig) -> FeedItem:
     )
 
 
-def _digest_key(digest: Digest) -> tuple[object, ...]:
-    return (replace(digest, articles=()), tuple(map(card, digest.articles)))
+def _digest_key(digest: Digest, p: _Planner) -> tuple[object, ...]:
+    return (replace(digest, articles=()), p.cards(digest.articles))
 
 
 def _email_editions(p: _Planner, digest: Digest, feeds: Sequence[FeedLink]) -> None:
     """``email.html`` (CSS inlined, absolute URLs) and ``email.txt`` beside the issue."""
-    key = (_digest_key(digest), INLINER_VERSION)
+    key = (_digest_key(digest, p), INLINER_VERSION)
     p.page(
         digest.url + "email.html",
         "email.html",
@@ -558,7 +571,7 @@ def _digests(p: _Planner) -> None:
         p.page(
             digest.url,
             "digest.html",
-            _digest_key(digest),
+            _digest_key(digest, p),
             (digest,),
             feeds=spec.links(),
             digest=digest,

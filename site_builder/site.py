@@ -238,10 +238,50 @@ def _with_related(articles: list[Article]) -> list[Article]:
             at = bisect.bisect_left(members, i)
             shared.update(members[max(0, at - _RELATED_WINDOW) : at + _RELATED_WINDOW + 1])
         shared.pop(i, None)
-        ranked = ((-count, abs(j - i), articles[j].slug, j) for j, count in shared.items())
-        related = tuple(articles[r[3]] for r in heapq.nsmallest(RELATED_COUNT, ranked))
+        related = tuple(articles[j] for j in _most_related(i, shared, articles))
         result.append(replace(article, related=related))
     return result
+
+
+_NEAREST_STEPS = 2 * _RELATED_WINDOW
+
+
+def _most_related(i: int, shared: Counter[int], articles: Sequence[Article]) -> list[int]:
+    """The RELATED_COUNT best of ``shared`` by (most tags shared, nearest, slug).
+
+    Ranking every candidate was most of the time of placing a large site; only the
+    last place is contested by many, and the nearest of those are found by looking
+    outwards from ``i``.
+    """
+
+    def rank(j: int) -> tuple[int, int, str, int]:
+        return (-shared[j], abs(j - i), articles[j].slug, j)
+
+    ranked = shared.most_common()
+    if len(ranked) <= RELATED_COUNT:
+        return sorted(shared, key=rank)
+    last = ranked[RELATED_COUNT - 1][1]
+    head = sorted((j for j, n in ranked[:RELATED_COUNT] if n > last), key=rank)
+    return head + _nearest(i, shared, last, RELATED_COUNT - len(head), rank)
+
+
+def _nearest(
+    i: int, shared: Counter[int], count: int, need: int, rank: Callable[[int], tuple[object, ...]]
+) -> list[int]:
+    found: list[int] = []
+    get = shared.get
+    for step in range(1, _NEAREST_STEPS + 1):
+        before, after = get(i - step) == count, get(i + step) == count
+        if before and after:
+            found += sorted((i - step, i + step), key=rank)
+        elif before or after:
+            found.append(i - step if before else i + step)
+        else:
+            continue
+        if len(found) >= need:
+            return found[:need]
+    tied = [j for j, n in shared.items() if n == count]
+    return heapq.nsmallest(need, tied, key=rank)
 
 
 def _listings(

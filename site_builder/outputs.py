@@ -450,7 +450,13 @@ def _taxonomies(p: _Planner) -> None:
                 p.page(
                     page.url,
                     "term.html",
-                    (listing.term, page.number, page.count, p.cards(page.items)),
+                    (
+                        listing.term,
+                        len(listing.articles),
+                        page.number,
+                        page.count,
+                        p.cards(page.items),
+                    ),
                     (page,),
                     feeds=spec.links(),
                     taxonomy=taxonomy,

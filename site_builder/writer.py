@@ -216,7 +216,8 @@ def write_site(output: Path, files: Iterable[tuple[str, bytes]], *, force: bool 
         recover(output)
         check_replaceable(output, force=force)
         staging = staging_dir(output)
-        if _adopt_spare(output, staging) is None:
+        adopted, _ = _adopt_spare(output, staging)  # in any state: every file is written
+        if not adopted:
             _start_tree(staging)
         written = set()
         for rel, data in files:
@@ -254,9 +255,9 @@ def update_site(output: Path, files: Iterable[tuple[str, bytes]], removed: Itera
 
 def _stage_from_live(output: Path, staging: Path) -> None:
     """A staging folder equal to the live site: the spare brought up to date, else links."""
-    behind = _adopt_spare(output, staging)
+    adopted, behind = _adopt_spare(output, staging)
     if behind is None:
-        if staging.exists():
+        if adopted:
             _refill(output, staging)
         else:
             link_tree(output, staging)
@@ -327,15 +328,13 @@ def _token(folder: Path) -> str:
     return f"{info.st_dev}:{info.st_ino}:{info.st_mtime_ns}"
 
 
-def _adopt_spare(output: Path, staging: Path) -> list[str] | None:
-    """Move the spare to ``staging``; return the files it trails the live site by.
-
-    ``None`` when there is no spare, or it does not say it trails this live site
-    (then it is staging anyway if it exists: a full build overwrites all of it).
-    """
+def _adopt_spare(output: Path, staging: Path) -> tuple[bool, list[str] | None]:
+    """Move the spare, if there is one, to ``staging``; say whether it was, and the
+    files it trails the live site by (``None`` when it does not say it trails this
+    live site: then every file of it must be written again)."""
     spare = spare_dir(output)
     if not spare.is_dir() or spare.is_symlink() or not is_owned(spare):
-        return None
+        return False, None
     try:
         state = json.loads((spare / SPARE_STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -344,11 +343,11 @@ def _adopt_spare(output: Path, staging: Path) -> list[str] | None:
     (staging / SPARE_STATE).unlink(missing_ok=True)  # staging is no spare until it is one again
     live = _token(output)
     if not isinstance(state, dict) or not live or state.get("trails") != live:
-        return None
+        return True, None
     behind = state.get("behind")
     if not isinstance(behind, list) or not all(isinstance(rel, str) for rel in behind):
-        return None
-    return behind
+        return True, None
+    return True, behind
 
 
 def _swap_keeping_spare(staging: Path, output: Path, changed: set[str] | None) -> None:

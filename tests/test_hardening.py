@@ -32,6 +32,7 @@ from site_builder.writer import (
     write_site,
 )
 from tests.conftest import SITE_TOML, MakeSite, article, build_at, write_files
+from tests.test_output_safety import snapshot
 
 # --- the output folder ---------------------------------------------------------------
 
@@ -187,6 +188,25 @@ def test_update_site_never_changes_a_live_file_through_its_hard_link(tmp_path: P
     assert (output / "c/d.html").read_bytes() == b"new d"
     assert not (output / "gone.html").exists()
     assert not staging_dir(output).exists()
+
+
+def test_the_replaced_site_is_kept_as_the_spare_and_staged_in_again(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    spare = tmp_path / ".output.spare"
+    write_site(output, [("a.html", b"a1"), ("old.html", b"x")])
+    write_site(output, [("a.html", b"a2"), ("b/c.html", b"c2")])  # --clean twice in a row
+    assert spare.is_dir() and (spare / "old.html").read_bytes() == b"x"
+    update_site(output, [("a.html", b"a3")], ["b/c.html"])
+    update_site(output, [("d.html", b"d4")], [])
+    update_site(output, [("a.html", b"a5")], [])
+    assert snapshot(output) == {MARKER: snapshot(output)[MARKER], "a.html": b"a5", "d.html": b"d4"}
+    # The spare is one build behind: the site as it was before the last update.
+    assert {k: v for k, v in snapshot(spare).items() if not k.startswith(".")} == {
+        "a.html": b"a3",
+        "d.html": b"d4",
+    }
+    write_site(output, [("e.html", b"e6")])
+    assert sorted(snapshot(output)) == [MARKER, "e.html"]
 
 
 def test_update_site_failing_midway_leaves_output_as_it_was(tmp_path: Path) -> None:

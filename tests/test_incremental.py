@@ -146,3 +146,19 @@ def test_the_build_after_a_first_build_has_nothing_to_do(
     second = build_at(root)
     assert second.written == ()
     assert second.pages == first.pages
+
+
+def test_a_deleted_story_updates_the_count_on_every_page_of_its_tag(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    files = {
+        f"content/articles/{n}.md": article(f"Story {n}", f"2026-11-{n + 1:02d} 09:00", tags="[ai]")
+        for n in range(5)
+    }
+    root = make_site(files)  # per_page 3: tags/ai/ has two pages
+    build_at(root)
+    (root / "content/articles/0.md").unlink()  # the oldest: on page 2, not on page 1
+    result = build_at(root)
+    assert "tags/ai/index.html" in result.written
+    assert "4 stories filed under" in (root / "output/tags/ai/index.html").read_text("utf-8")
+    assert snapshot(root / "output") == clean_copy(root, tmp_path)

@@ -25,7 +25,7 @@ from site_builder.cache import (
 )
 from site_builder.checks import as_errors, check_site
 from site_builder.config import CONFIG_NAME, SiteConfig
-from site_builder.content import load_content, walk
+from site_builder.content import is_ignored, load_content
 from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
 from site_builder.model import Entry, OutputSpec, Progress, Site, no_progress
 from site_builder.outputs import TEMPLATES, OutputGraph, SiteKeys, plan_outputs
@@ -320,12 +320,15 @@ def _usable_manifest(config: SiteConfig, p: Plan) -> tuple[Manifest | None, list
 
 def signature_of(config: SiteConfig, strict: bool) -> str:
     """What the last build must have seen for this one to have nothing to do."""
-    files = [config.root / CONFIG_NAME, config.root / LEDGER_NAME, *walk(config.content_dir)]
-    for folder in template_dirs(config):
-        files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
-    return inputs_signature(
-        files, config.root, config.fingerprint(), str(config.output_dir), strict
-    )
+    files = [config.root / CONFIG_NAME, config.root / LEDGER_NAME]
+    folders = [(config.content_dir, is_ignored)]
+    folders += [(folder, _nothing) for folder in template_dirs(config)]
+    options = (config.fingerprint(), str(config.output_dir), strict)
+    return inputs_signature(config.root, files, folders, *options)
+
+
+def _nothing(name: str) -> bool:
+    return False
 
 
 def _up_to_date(config: SiteConfig, signature: str, now: datetime) -> Manifest | None:

@@ -7,15 +7,17 @@ itself stays byte-identical wherever it is built.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 CACHE_DIR = ".site-builder"
 _FORMAT = 3
@@ -60,21 +62,48 @@ _DISTRIBUTIONS = {
 }
 
 
-def inputs_signature(files: Iterable[Path], root: Path, *options: object) -> str:
+def inputs_signature(
+    root: Path,
+    files: Iterable[Path],
+    folders: Iterable[tuple[Path, Callable[[str], bool]]],
+    *options: object,
+) -> str:
     """Size and modification time of every input file, plus the build's options.
 
-    Equal signatures mean nothing a build reads has changed since the last one: the
-    same shortcut make and Hugo take, so a build with nothing to do costs a walk.
+    ``files`` are single files; each folder is walked, skipping names its predicate
+    ignores. Equal signatures mean nothing a build reads has changed since the last
+    one: the same shortcut make and Hugo take, so a build with nothing to do costs a
+    walk, made with ``os.scandir`` because it is most of that build's time.
     """
     digest = hashlib.sha256(repr((code_fingerprint(), options)).encode())
     for path in files:
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            digest.update(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    for folder, ignored in folders:
+        prefix = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else str(folder)
+        _digest_tree(digest, folder, prefix, ignored)
+    return digest.hexdigest()
+
+
+def _digest_tree(digest: Any, folder: Path | str, rel: str, ignored: Callable[[str], bool]) -> None:
+    try:
+        with os.scandir(folder) as found:
+            entries = sorted(found, key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if ignored(entry.name):
+            continue
+        name = f"{rel}/{entry.name}"
         try:
-            stat = path.stat()
+            if entry.is_dir(follow_symlinks=False):
+                _digest_tree(digest, entry.path, name, ignored)
+                continue
+            info = entry.stat()
         except OSError:
             continue
-        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+        digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
 
 
 def manifest_path(root: Path) -> Path:

@@ -290,7 +290,7 @@ def _refill(output: Path, staging: Path) -> None:
     _prune(staging, wanted)
 
 
-def _link(source: Path, target: Path) -> None:
+def _link(source: str, target: str) -> None:
     """``target`` as a hard link to ``source`` (a symlink stays a symlink); else a copy."""
     try:
         os.link(source, target, follow_symlinks=False)
@@ -301,15 +301,19 @@ def _link(source: Path, target: Path) -> None:
 def link_tree(source: Path, target: Path) -> None:
     """A new ``target`` holding ``source``'s files as hard links: no bytes are copied."""
     _start_tree(target)
-    for dirpath, dirnames, filenames in os.walk(source):
-        here = Path(dirpath)
-        into = target / here.relative_to(source)
-        for name in [*dirnames, *filenames]:
-            path = here / name
-            if name in dirnames and not path.is_symlink():
-                (into / name).mkdir()
-            elif not (here == source and name == MARKER):
-                _link(path, into / name)
+    _link_folder(str(source), str(target), top=True)
+
+
+def _link_folder(source: str, target: str, *, top: bool = False) -> None:
+    # os.scandir and plain strings: pathlib costs more than the links on a large site.
+    with os.scandir(source) as entries:
+        for entry in entries:
+            into = os.path.join(target, entry.name)  # noqa: PTH118 - see above
+            if entry.is_dir(follow_symlinks=False):
+                os.mkdir(into)  # noqa: PTH102 - see above
+                _link_folder(entry.path, into)
+            elif not (top and entry.name == MARKER):
+                _link(entry.path, into)
 
 
 def spare_dir(output: Path) -> Path:

@@ -404,7 +404,7 @@ def _explain(rel: str, p: Plan, old: Manifest | None, result: BuildResult, why_f
         seen = f"; site parts read: {', '.join(reads)}" if reads else ""
         return f"{rel}: not rebuilt: site.toml, its templates and what it shows are unchanged{seen}"
     before = old.why.get(rel)
-    if rel not in old.keys or before is None:
+    if not old.keys.get(rel) or before is None:
         return f"{rel}: rebuilt: new, or left without a record by the last build or the preview"
     causes = [
         cause

@@ -114,8 +114,10 @@ class LiveBuild:
             forget_manifest(self.config.root)
             replace_files(self.config.output_dir, changed)
             written = {path for path, _ in changed}
-            # Keys of rewritten files are unknown until the next full plan: it rewrites them.
-            keys = {k: v for k, v in manifest.keys.items() if k not in written}
+            # Keys of rewritten files are unknown until the next full plan: an empty key
+            # makes it rewrite them, and keeps them listed so that it removes them if the
+            # site no longer has them.
+            keys = {k: ("" if k in written else v) for k, v in manifest.keys.items()}
             reads = {**manifest.reads, **reads}
             last.manifest = replace(manifest, keys=keys, reads=reads, inputs="")
             save_manifest(self.config.root, last.manifest)

@@ -147,3 +147,20 @@ def test_a_build_after_the_preview_rewrites_what_it_cannot_trust(
     result = build_at(root)  # the command line, after the preview stopped
     assert "articles/a/index.html" in result.written
     assert snapshot(root / "output") == clean_build(root, tmp_path)
+
+
+def test_a_page_the_preview_rewrote_is_removed_when_its_article_goes(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site(FILES)
+    live = started(root)
+    edit(
+        root,
+        "content/articles/b.md",
+        article("Beta, edited", "2026-11-03 09:00", tags="[ai]"),
+        live,
+    )
+    (root / "content/articles/b.md").rename(root / "content/articles/b2.md")
+    result = live.rebuild(FIXED_NOW, ["content/articles/b.md", "content/articles/b2.md"])
+    assert "articles/b/index.html" in result.removed
+    assert snapshot(root / "output") == clean_build(root, tmp_path)

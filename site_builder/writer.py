@@ -144,18 +144,6 @@ def _start_tree(folder: Path) -> None:
     (folder / MARKER).write_bytes(_MARKER_TEXT)
 
 
-def write_tree(folder: Path, files: Iterable[tuple[str, bytes]]) -> int:
-    """Write every file into a new ``folder``; return how many were written."""
-    _start_tree(folder)
-    count = 0
-    for rel, data in files:
-        target = safe_target(folder, rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        count += 1
-    return count
-
-
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two folders in one atomic step where the kernel can (Linux renameat2)."""
     libc_name = ctypes.util.find_library("c")

@@ -23,9 +23,9 @@ from site_builder.cache import Manifest, RenderCache, forget_manifest, save_mani
 from site_builder.config import SiteConfig
 from site_builder.content import load_files
 from site_builder.errors import BuildFailed, SiteError
-from site_builder.model import Entry
+from site_builder.model import Article, Entry, OutputSpec
 from site_builder.outputs import card
-from site_builder.site import placement, retext
+from site_builder.site import copies_of, placement, retext
 from site_builder.writer import recover, replace_files
 
 
@@ -36,6 +36,10 @@ class _Last:
     plan: Plan
     manifest: Manifest
     entries: dict[str, Entry]  # by source path, as content/ has them
+    # Made once per plan, not at every edit: in-place edits keep these objects.
+    placed: dict[str, Article]  # by source path
+    copies: dict[str, list[Article]]  # every object of each placed entry (site.copies_of)
+    specs: dict[str, OutputSpec]  # by output path
 
 
 class LiveBuild:
@@ -73,7 +77,14 @@ class LiveBuild:
         )
         p.graph.index(p.site)  # now, not at the first edit
         _keep_out_of_collections()
-        self._last = _Last(plan=p, manifest=manifest, entries={e.source_path: e for e in p.entries})
+        self._last = _Last(
+            plan=p,
+            manifest=manifest,
+            entries={e.source_path: e for e in p.entries},
+            placed={a.source_path: a for a in (*p.site.articles, *p.site.pages)},
+            copies=copies_of(p.site),
+            specs={s.path: s for s in p.specs},
+        )
         return result
 
     def _in_place(
@@ -92,11 +103,11 @@ class LiveBuild:
         edited = {e.source_path: e for e in fresh if e != last.entries[e.source_path]}
         if not _text_only(edited.values(), last):
             return None
-        articles = {a.source_path: a for a in (*last.plan.site.articles, *last.plan.site.pages)}
-        cards = {source: card(articles[source]) for source in edited if source in articles}
-        retext(last.plan.site, edited, self.config)
+        placed = last.placed
+        cards = {source: card(placed[source]) for source in edited if source in placed}
+        retext(last.copies, edited, self.config)
         last.entries.update(edited)
-        recarded = {source for source, old in cards.items() if card(articles[source]) != old}
+        recarded = {source for source, old in cards.items() if card(placed[source]) != old}
         self._last = None  # until the outputs are written: a failure leaves nothing to patch
         result = self._write(last, set(edited), recarded, started)
         self._last = last
@@ -109,7 +120,7 @@ class LiveBuild:
         candidates = p.graph.affected(sources, recarded, p.site, manifest.reads)
         for path in candidates & p.graph.feeds.keys():
             p.graph.feeds[path].renew()
-        rendered, reads = _render(p, sorted(candidates))
+        rendered, reads = _render(last.specs, sorted(candidates))
         changed = [(path, data) for path, data in rendered if _differs(self.config, path, data)]
         if changed:
             # Forgotten first: a preview killed mid-write must not leave a trusted manifest.
@@ -161,19 +172,20 @@ def _due(p: Plan, now: datetime) -> bool:
 def _text_only(edited: Iterable[Entry], last: _Last) -> bool:
     """Whether every edit keeps its entry where it was, and no redirect shows its title."""
     redirected = {r.target for r in last.plan.redirects}
-    urls = {a.source_path: a.url for a in (*last.plan.site.articles, *last.plan.site.pages)}
     for entry in edited:
         old = last.entries[entry.source_path]
         if placement(entry) != placement(old):
             return False
-        if entry.title != old.title and urls.get(entry.source_path) in redirected:
+        article = last.placed.get(entry.source_path)
+        if entry.title != old.title and article is not None and article.url in redirected:
             return False
     return True
 
 
-def _render(p: Plan, paths: Sequence[str]) -> tuple[list[tuple[str, bytes]], dict[str, list[str]]]:
+def _render(
+    specs: dict[str, OutputSpec], paths: Sequence[str]
+) -> tuple[list[tuple[str, bytes]], dict[str, list[str]]]:
     """The bytes of each output, and the parts of ``site`` each one's template read."""
-    specs = {s.path: s for s in p.specs}
     problems: list[SiteError] = []
     rendered, reads = [], {}
     for path in paths:

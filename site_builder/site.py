@@ -531,7 +531,7 @@ def build_site(
     return replace(site, next_scheduled=scheduled), problems
 
 
-def _copies(site: Site) -> dict[str, list[Article]]:
+def copies_of(site: Site) -> dict[str, list[Article]]:
     """Every object of every placed entry: articles, pages, and the copies that
     related-story lists hold (placed before they had their own related stories)."""
     copies: dict[str, list[Article]] = defaultdict(list)
@@ -544,14 +544,15 @@ def _copies(site: Site) -> dict[str, list[Article]]:
     return copies
 
 
-def retext(site: Site, entries: Mapping[str, Entry], config: SiteConfig) -> None:
-    """Give placed entries new text in place, for the preview server.
+def retext(
+    copies: Mapping[str, list[Article]], entries: Mapping[str, Entry], config: SiteConfig
+) -> None:
+    """Give placed entries new text in place, in every copy (``copies_of``), for the preview.
 
     Only for edits that leave ``placement`` alone: then every list, issue and feed
     holds the same articles in the same order, and only what they say changes. The
     model is frozen for every other stage; this is the one place that writes to it.
     """
-    copies = _copies(site)
     retitled: dict[str, str] = {}
     for source, entry in entries.items():
         for article in copies.get(source, ()):

@@ -18,9 +18,11 @@ from datetime import datetime
 from site_builder.cache import (
     Manifest,
     RenderCache,
+    close_readers,
     forget_manifest,
     inputs_signature,
     load_manifest,
+    readers_closed,
     save_manifest,
 )
 from site_builder.checks import as_errors, check_site
@@ -439,28 +441,31 @@ def write_planned(
 
     ``signature`` is what the inputs looked like when the plan was made.
     """
-    old, changed, why_full = _usable_manifest(config, p) if incremental else (None, [], "--clean")
-    if old is None:
-        manifest = _full_write(config, p, force=force, jobs=jobs, progress=progress)
-        written, removed = [s.path for s in p.specs], list[str]()
-    else:
-        manifest, written, removed = _incremental_write(config, p, old, changed, progress)
-    reads = {name for names in manifest.reads.values() for name in names}
-    manifest.parts.update((name, p.keys.part(name)) for name in reads)
-    due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
-    if _save_ledger(config, p.ledger):
-        signature = signature_of(config, strict)  # the ledger is an input we just wrote
-    # A build with warnings is never skipped: they must be shown again (and --strict'ed).
-    manifest = replace(
-        manifest,
-        output=str(config.output_dir),
-        inputs="" if p.warnings else signature,
-        valid_until=due,
-    )
-    save_manifest(config.root, manifest)
-    result = result_of(p, written, removed, time.perf_counter() - started)
-    notes = tuple(_explain(rel, p, old, result, why_full) for rel in map(output_rel, explain))
-    return replace(result, explained=notes), manifest
+    with readers_closed():  # bodies were fetched for pages and feeds
+        old, changed, why_full = (
+            _usable_manifest(config, p) if incremental else (None, [], "--clean")
+        )
+        if old is None:
+            manifest = _full_write(config, p, force=force, jobs=jobs, progress=progress)
+            written, removed = [s.path for s in p.specs], list[str]()
+        else:
+            manifest, written, removed = _incremental_write(config, p, old, changed, progress)
+        reads = {name for names in manifest.reads.values() for name in names}
+        manifest.parts.update((name, p.keys.part(name)) for name in reads)
+        due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
+        if _save_ledger(config, p.ledger):
+            signature = signature_of(config, strict)  # the ledger is an input we just wrote
+        # A build with warnings is never skipped: they must be shown again (and --strict'ed).
+        manifest = replace(
+            manifest,
+            output=str(config.output_dir),
+            inputs="" if p.warnings else signature,
+            valid_until=due,
+        )
+        save_manifest(config.root, manifest)
+        result = result_of(p, written, removed, time.perf_counter() - started)
+        notes = tuple(_explain(rel, p, old, result, why_full) for rel in map(output_rel, explain))
+        return replace(result, explained=notes), manifest
 
 
 def _unchanged(old: Manifest, seconds: float) -> BuildResult:
@@ -528,6 +533,7 @@ def check(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fa
             files[spec.path] = spec.render()[0]
         except SiteError as exc:
             problems.append(exc)
+    close_readers()
     # Problems in a page are reported in the content file it was made from.
     sources = {output_path(a.url): a.source_path for a in (*p.site.articles, *p.site.pages)}
     problems += check_site(files, config, sources)

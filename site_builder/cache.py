@@ -14,7 +14,7 @@ import importlib.metadata
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -159,12 +159,14 @@ def forget_manifest(root: Path) -> None:
 class RenderCache:
     """Rendered content files by the hash of everything they came from, in SQLite.
 
-    A cache must never produce a wrong page: any doubt (a corrupt file, an error
-    reading it) empties it, and the caller renders again.
+    Each row holds the entry without its body (``value``) and the body's HTML apart
+    (``html``), so a build can load every entry and leave the bodies on disk until a
+    page shows them (``stored_html``). A cache must never produce a wrong page: any
+    doubt (a corrupt file, an error reading it) empties it, and the caller renders again.
     """
 
     def __init__(self, root: Path) -> None:
-        self.path = root / CACHE_DIR / "render.sqlite"
+        self.path = render_cache_path(root)
         self._db: sqlite3.Connection | None = None
         try:
             self._db = self._connect()
@@ -176,7 +178,10 @@ class RenderCache:
         (self.path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, value BLOB)")
+        db.execute("DROP TABLE IF EXISTS rendered")  # an earlier format: bodies inside entries
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {_TABLE} (key TEXT PRIMARY KEY, value BLOB, html TEXT)"
+        )
         return db
 
     def _reset(self) -> None:
@@ -190,6 +195,11 @@ class RenderCache:
         except (sqlite3.Error, OSError):
             self._db = None
 
+    @property
+    def usable(self) -> bool:
+        """Whether what is put can be read back (else callers keep bodies in memory)."""
+        return self._db is not None
+
     def stored(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` the cache holds."""
         found: set[str] = set()
@@ -199,7 +209,7 @@ class RenderCache:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                query = f"SELECT key FROM rendered WHERE key IN ({marks})"
+                query = f"SELECT key FROM {_TABLE} WHERE key IN ({marks})"
                 found.update(row[0] for row in self._db.execute(query, chunk))
         except sqlite3.Error:
             self._reset()
@@ -207,37 +217,41 @@ class RenderCache:
         return found
 
     def get(self, key: str) -> bytes | None:
-        """One stored value; read one at a time so a large site is never all in memory."""
+        """One stored entry (without its body); read one at a time, never all at once."""
         if self._db is None:
             return None
         try:
-            row = self._db.execute("SELECT value FROM rendered WHERE key = ?", (key,)).fetchone()
+            query = f"SELECT value FROM {_TABLE} WHERE key = ?"
+            row = self._db.execute(query, (key,)).fetchone()
         except sqlite3.Error:
             self._reset()
             return None
         return bytes(row[0]) if row else None
 
-    def put_many(self, items: Mapping[str, bytes]) -> None:
-        if self._db is None or not items:
-            return
+    def put_many(self, items: Iterable[tuple[str, bytes, str]]) -> bool:
+        """Store (key, entry, body HTML) rows; say whether they are stored."""
+        if self._db is None:
+            return False
         try:
             with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?)", items.items())
+                self._db.executemany(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?)", items)
         except sqlite3.Error:
             self._reset()
+            return False
+        return True
 
     def keep_only(self, keys: Collection[str]) -> None:
         """Drop entries of files that changed or went away, once they outnumber the live ones."""
         if self._db is None:
             return
         try:
-            total = self._db.execute("SELECT count(*) FROM rendered").fetchone()[0]
+            total = self._db.execute(f"SELECT count(*) FROM {_TABLE}").fetchone()[0]
             if total <= 2 * len(keys) + 100:
                 return
             with self._db:
                 self._db.execute("CREATE TEMP TABLE live (key TEXT PRIMARY KEY)")
                 self._db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((k,) for k in keys))
-                self._db.execute("DELETE FROM rendered WHERE key NOT IN (SELECT key FROM live)")
+                self._db.execute(f"DELETE FROM {_TABLE} WHERE key NOT IN (SELECT key FROM live)")
                 self._db.execute("DROP TABLE live")
         except sqlite3.Error:
             self._reset()
@@ -246,3 +260,42 @@ class RenderCache:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+_TABLE = "entries"
+
+
+def render_cache_path(root: Path) -> Path:
+    return root / CACHE_DIR / "render.sqlite"
+
+
+# One read-only connection per process and cache: forked page renderers must not
+# share their parent's connection.
+_READERS: dict[tuple[int, Path], sqlite3.Connection] = {}
+
+
+def stored_html(path: Path, key: str) -> str | None:
+    """A body the render cache at ``path`` holds, or ``None`` (gone, or unreadable)."""
+    try:
+        reader = _READERS.get((os.getpid(), path))
+        if reader is None:
+            reader = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+            _READERS[(os.getpid(), path)] = reader
+        row = reader.execute(f"SELECT html FROM {_TABLE} WHERE key = ?", (key,)).fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def close_readers() -> None:
+    """Close this process's read connections: the end of a build, or of a preview edit."""
+    for key in [k for k in _READERS if k[0] == os.getpid()]:
+        _READERS.pop(key).close()
+
+
+@contextlib.contextmanager
+def readers_closed() -> Iterator[None]:
+    try:
+        yield
+    finally:
+        close_readers()

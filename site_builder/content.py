@@ -7,6 +7,7 @@ and every problem found (a broken file never stops the others from being read).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -21,12 +22,12 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from site_builder.cache import RenderCache, code_fingerprint
+from site_builder.cache import RenderCache, code_fingerprint, render_cache_path, stored_html
 from site_builder.config import SiteConfig
-from site_builder.errors import ContentError, SiteError
+from site_builder.errors import BuildFailed, ContentError, SiteError
 from site_builder.frontmatter import read_fields, split_front_matter
 from site_builder.markdown import OPTIONS_VERSION, render_markdown
-from site_builder.model import Entry, Progress, no_progress, slugify
+from site_builder.model import Body, Entry, Progress, no_progress, slugify
 
 PAGES_DIR = "pages"
 DIGESTS_DIR = "digests"  # introductions to digest issues: 2021-w33.md, 2021-08-17.md
@@ -61,12 +62,15 @@ def walk(folder: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def _read_sources(config: SiteConfig) -> tuple[list[tuple[str, bytes]], list[str], list[SiteError]]:
-    sources: list[tuple[str, bytes]] = []
+def _read_sources(config: SiteConfig) -> tuple[list[tuple[str, str]], list[str], list[SiteError]]:
+    """Each Markdown file's name and cache key (its bytes are read, hashed and let go),
+    the other files to copy, and the files that cannot be read."""
+    sources: list[tuple[str, str]] = []
     assets: list[str] = []
     problems: list[SiteError] = []
     if refused := _outside_site(config.content_dir, config):
         return sources, assets, [refused]
+    allow_html = config.markdown.allow_html
     for path in walk(config.content_dir):
         rel = path.relative_to(config.content_dir).as_posix()
         if refused := _refusal(path, f"content/{rel}", config):
@@ -74,12 +78,13 @@ def _read_sources(config: SiteConfig) -> tuple[list[tuple[str, bytes]], list[str
         elif path.suffix.lower() != ".md":
             assets.append(rel)
         else:
+            name = f"content/{rel}"
             try:
-                sources.append((f"content/{rel}", path.read_bytes()))
+                data = path.read_bytes()
             except OSError as exc:
-                problems.append(
-                    ContentError(f"cannot read file: {exc.strerror}", path=f"content/{rel}")
-                )
+                problems.append(ContentError(f"cannot read file: {exc.strerror}", path=name))
+                continue
+            sources.append((name, _cache_key(name, data, config.timezone, allow_html)))
     return sources, assets, problems
 
 
@@ -121,6 +126,7 @@ def _refusal(path: Path, name: str, config: SiteConfig) -> ContentError | None:
 
 
 _RENDERER = ("content", "frontmatter", "markdown", "model")
+_STORE_BATCH = 256  # rendered entries written to the cache at a time, then let go
 
 
 def _cache_key(path: str, data: bytes, timezone: str, allow_html: bool) -> str:
@@ -132,6 +138,87 @@ def _cache_key(path: str, data: bytes, timezone: str, allow_html: bool) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """What rendering a file depends on besides its bytes; one shared by every entry."""
+
+    root: Path
+    timezone: str
+    allow_html: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """Fetches a body from the render cache (``Body.fetch``)."""
+
+    options: _Options
+    name: str
+    key: str
+
+    def __call__(self) -> str:
+        return _stored_body(self.options, self.name, self.key)
+
+
+@functools.lru_cache(maxsize=64)  # the newest stories are in most feeds
+def _stored_body(options: _Options, name: str, key: str) -> str:
+    """From the cache; rendered again if another build has since dropped it."""
+    html = stored_html(render_cache_path(options.root), key)
+    if html is not None:
+        return html
+    result = _render_file(options, name)
+    if isinstance(result, list) or result[0] != key:
+        raise ContentError(
+            "changed while the site was being built",
+            path=name,
+            hint="build again: the site would mix the old text and the new",
+        )
+    return result[2]
+
+
+Rendered = tuple[str, bytes, str]  # cache key, entry pickled without its body, body HTML
+
+
+def _render_file(options: _Options, name: str) -> Rendered | list[SiteError]:
+    """Run in a worker: read and render one file; the worker reads it, so no bytes
+    cross between processes, and the key says which bytes it rendered."""
+    try:
+        data = (options.root / name).read_bytes()
+    except OSError as exc:
+        return [ContentError(f"cannot read file: {exc.strerror}", path=name)]
+    result = parse_entry(name, data, options.timezone, allow_html=options.allow_html)
+    if not isinstance(result, Entry):
+        return result
+    key = _cache_key(name, data, options.timezone, options.allow_html)
+    bare = replace(result, body=Body(result.body.digest))
+    return key, pickle.dumps(bare, pickle.HIGHEST_PROTOCOL), result.body.held or ""
+
+
+def _entry(options: _Options, name: str, rendered: Rendered, *, stored: bool) -> Entry:
+    """An entry whose body stays in the cache when it is ``stored`` there, else held."""
+    key, value, html = rendered
+    entry = _unpickled(value)
+    if entry is None:  # damaged: never trusted
+        result = _render_file(options, name)
+        if isinstance(result, list):
+            raise BuildFailed(result)
+        return _entry(options, name, result, stored=False)
+    held = Body(entry.body.digest, held=html)
+    lazy = Body(entry.body.digest, fetch=_Stored(options, name, key))
+    return replace(entry, body=lazy if stored else held)
+
+
+def _unpickled(value: bytes | None) -> Entry | None:
+    try:
+        entry = pickle.loads(value) if value else None  # written by this program, keyed by hash
+    except Exception:  # noqa: BLE001 - any unpickling failure means "not cached"
+        return None
+    return entry if isinstance(entry, Entry) else None
+
+
+def _options(config: SiteConfig) -> _Options:
+    return _Options(config.root, config.timezone, config.markdown.allow_html)
+
+
 def load_content(
     config: SiteConfig,
     *,
@@ -139,29 +226,44 @@ def load_content(
     cache: RenderCache | None = None,
     progress: Progress = no_progress,
 ) -> tuple[Content, list[SiteError]]:
-    """Read everything under ``content/``; render only what the cache does not hold."""
+    """Read everything under ``content/``; render only what the cache does not hold.
+
+    Entries keep their bodies in the cache: a full build holds no site's worth of HTML.
+    """
     sources, assets, problems = _read_sources(config)
-    allow_html = config.markdown.allow_html
-    keys = [_cache_key(name, data, config.timezone, allow_html) for name, data in sources]
+    options = _options(config)
+    keys = [key for _, key in sources]
     stored = cache.stored(keys) if cache else set()
-    missing = [i for i, key in enumerate(keys) if key not in stored]
-    fresh: dict[str, bytes] = {}
-    todo = [sources[i] for i in missing]
-    rendered = _parse_all(todo, config.timezone, allow_html, jobs, progress)
-    for i, result in zip(missing, rendered, strict=True):
-        if isinstance(result, bytes):
-            fresh[keys[i]] = result
-        else:
+    todo = [name for name, key in sources if key not in stored]
+    fresh: dict[str, Entry] = {}
+    batch: list[tuple[str, Rendered]] = []
+    for name, result in zip(todo, _render_all(options, todo, jobs, progress), strict=True):
+        if isinstance(result, list):
             problems.extend(result)
+            continue
+        keys.append(result[0])  # the bytes the worker read may have changed since
+        batch.append((name, result))
+        if len(batch) >= _STORE_BATCH:
+            fresh.update(_stored_batch(options, batch, cache))
+            batch = []
+    fresh.update(_stored_batch(options, batch, cache))
     if cache:
-        cache.put_many(fresh)
         cache.keep_only(keys)
     entries = []
-    for i, key in enumerate(keys):
-        blob = fresh.pop(key, None) or (cache.get(key) if cache and key in stored else None)
-        if blob is not None or key in stored:
-            entries.append(_unpack(blob, sources[i], config.timezone, allow_html))
+    for name, key in sources:
+        if name in fresh:
+            entries.append(fresh[name])
+        elif key in stored:
+            assert cache is not None
+            entries.append(_entry(options, name, (key, cache.get(key) or b"", ""), stored=True))
     return Content(entries=tuple(entries), assets=tuple(assets)), problems
+
+
+def _stored_batch(
+    options: _Options, batch: list[tuple[str, Rendered]], cache: RenderCache | None
+) -> dict[str, Entry]:
+    stored = cache.put_many(rendered for _, rendered in batch) if cache else False
+    return {name: _entry(options, name, rendered, stored=stored) for name, rendered in batch}
 
 
 def load_files(
@@ -170,84 +272,44 @@ def load_files(
     """Read only the named Markdown files (``content/...``), as ``load_content`` would."""
     entries: list[Entry] = []
     problems: list[SiteError] = []
-    allow_html = config.markdown.allow_html
+    options = _options(config)
     for name in names:
-        path = config.root / name
-        if refused := _refusal(path, name, config):
+        if refused := _refusal(config.root / name, name, config):
             problems.append(refused)
             continue
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            problems.append(ContentError(f"cannot read file: {exc.strerror}", path=name))
+        result = _render_file(options, name)  # a preview edit: rendering is the point
+        if isinstance(result, list):
+            problems.extend(result)
             continue
-        key = _cache_key(name, data, config.timezone, allow_html)
-        blob = cache.get(key) if cache else None
-        if blob is None:
-            result = _render_packed(name, data, config.timezone, allow_html)
-            if not isinstance(result, bytes):
-                problems.extend(result)
-                continue
-            blob = result
-            if cache:
-                cache.put_many({key: blob})
-        entries.append(_unpack(blob, (name, data), config.timezone, allow_html))
+        entries.extend(_stored_batch(options, [(name, result)], cache).values())
     return entries, problems
 
 
-def _unpack(
-    blob: bytes | None, source: tuple[str, bytes], timezone: str, allow_html: bool
-) -> Entry:
-    """An entry from the cache; a damaged or vanished one is rendered again, never trusted."""
-    try:
-        entry = pickle.loads(blob) if blob else None  # written by this program, keyed by hash
-        if isinstance(entry, Entry):
-            return entry
-    except Exception:  # noqa: BLE001 - any unpickling failure means "not cached"
-        pass
-    result = parse_entry(*source, timezone, allow_html=allow_html)
-    assert isinstance(result, Entry)  # the same bytes rendered fine before
-    return result
+def _render_all(
+    options: _Options, names: list[str], jobs: int, progress: Progress
+) -> Iterator[Rendered | list[SiteError]]:
+    if jobs <= 1 or len(names) < _POOL_THRESHOLD:
+        return _counted(map(_render_file, [options] * len(names), names), len(names), progress)
+    return _pooled(options, names, jobs, progress)
 
 
-def _render_packed(
-    path: str, data: bytes, timezone: str, allow_html: bool
-) -> bytes | list[SiteError]:
-    """Run in a worker: the entry already pickled, as the cache stores it."""
-    result = parse_entry(path, data, timezone, allow_html=allow_html)
-    return pickle.dumps(result, pickle.HIGHEST_PROTOCOL) if isinstance(result, Entry) else result
-
-
-def _parse_all(
-    sources: list[tuple[str, bytes]],
-    timezone: str,
-    allow_html: bool,
-    jobs: int,
-    progress: Progress,
-) -> list[bytes | list[SiteError]]:
-    zones = [timezone] * len(sources)
-    policies = [allow_html] * len(sources)
-    names = [name for name, _ in sources]
-    blobs = [data for _, data in sources]
-    if jobs <= 1 or len(sources) < _POOL_THRESHOLD:
-        results = map(_render_packed, names, blobs, zones, policies)
-        return _counted(results, len(sources), progress)
+def _pooled(
+    options: _Options, names: list[str], jobs: int, progress: Progress
+) -> Iterator[Rendered | list[SiteError]]:
     # forkserver: fork() beside the preview server's threads is unsafe.
     context = get_context("forkserver" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        chunk = max(1, min(64, len(sources) // (jobs * 8)))
-        pooled = pool.map(_render_packed, names, blobs, zones, policies, chunksize=chunk)
-        return _counted(pooled, len(sources), progress)
+        chunk = max(1, min(64, len(names) // (jobs * 8)))
+        pooled = pool.map(_render_file, [options] * len(names), names, chunksize=chunk)
+        yield from _counted(pooled, len(names), progress)
 
 
 def _counted(
-    results: Iterable[bytes | list[SiteError]], total: int, progress: Progress
-) -> list[bytes | list[SiteError]]:
-    done = []
-    for result in results:
-        done.append(result)
-        progress("Rendering Markdown", len(done), total)
-    return done
+    results: Iterable[Rendered | list[SiteError]], total: int, progress: Progress
+) -> Iterator[Rendered | list[SiteError]]:
+    for done, result in enumerate(results, 1):
+        progress("Rendering Markdown", done, total)
+        yield result
 
 
 def decode(data: bytes, *, path: str) -> str:
@@ -333,7 +395,7 @@ def parse_entry(
         date=fields.date,
         updated=fields.updated,
         summary=rendered.summary,
-        html=rendered.html,
+        body=Body.of(rendered.html),
         toc=rendered.toc,
         words=rendered.words,
         tag_names=fields.tag_names,

@@ -20,7 +20,7 @@ from lxml import etree
 from site_builder import __version__
 from site_builder.config import SiteConfig
 from site_builder.markdown import plain_text, strip_heading_anchors
-from site_builder.model import Article, Source
+from site_builder.model import Article, Body, Source
 from site_builder.site import absolutize
 
 RSS, ATOM, JSON_FEED = "application/rss+xml", "application/atom+xml", "application/feed+json"
@@ -48,11 +48,20 @@ class FeedItem:
     published: datetime
     updated: datetime
     summary: str  # HTML, URLs absolute
-    content: str  # HTML, URLs absolute
+    content: str = ""  # HTML, URLs absolute
+    # An article's body, in place of ``content``: fetched only when the feed is written,
+    # so that a planned feed (and its key) holds a digest, not the text.
+    body: Body | None = None
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
     image: str | None = None  # absolute
+
+    def full_html(self) -> str:
+        """The item's content, URLs absolute."""
+        if self.body is None:
+            return self.content
+        return absolutize(strip_heading_anchors(self.body.text), self.url)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +103,7 @@ def article_item(article: Article, config: SiteConfig) -> FeedItem:
         published=article.published,
         updated=article.updated or article.published,
         summary=absolutize(article.summary, url),
-        content=absolutize(strip_heading_anchors(article.html), url),
+        body=article.body,
         authors=article.authors or ((config.author,) if config.author else ()),
         tags=tuple(t.name for t in article.tags),
         sources=article.sources,
@@ -136,7 +145,7 @@ def _add_entry(fg: FeedGenerator, item: FeedItem) -> None:
     fe.updated(item.updated)
     fe.summary(xml_safe(item.summary), type="html")
     fe.description(xml_safe(item.summary) or xml_safe(item.title))
-    fe.content(xml_safe(item.content), type="CDATA")
+    fe.content(xml_safe(item.full_html()), type="CDATA")
     for name in item.authors:
         fe.author({"name": xml_safe(name)})
         fe.dc.dc_creator(xml_safe(name))
@@ -199,7 +208,7 @@ def _json_item(item: FeedItem) -> dict[str, object]:
         "id": item.id,
         "url": item.url,
         "title": item.title,
-        "content_html": item.content,
+        "content_html": item.full_html(),
         "summary": plain_text(item.summary),
         "date_published": item.published.isoformat(),
         "date_modified": item.updated.isoformat(),

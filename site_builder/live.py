@@ -19,7 +19,13 @@ from datetime import datetime
 from pathlib import PurePosixPath
 
 from site_builder.build import BuildResult, Plan, plan, result_of, signature_of, write_planned
-from site_builder.cache import Manifest, RenderCache, forget_manifest, save_manifest
+from site_builder.cache import (
+    Manifest,
+    RenderCache,
+    close_readers,
+    forget_manifest,
+    save_manifest,
+)
 from site_builder.config import SiteConfig
 from site_builder.content import load_files
 from site_builder.errors import BuildFailed, SiteError
@@ -196,6 +202,7 @@ def _render(
             continue
         rendered.append((path, data))
         reads[path] = sorted(used)
+    close_readers()
     if problems:
         raise BuildFailed(problems)
     return rendered, reads

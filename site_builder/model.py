@@ -6,6 +6,7 @@ No I/O and no configuration here; ``site.py`` fills in URLs, ``templates.py`` an
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -24,6 +25,44 @@ class Source:
     url: str | None = None
 
 
+_ROOT_RELATIVE = re.compile(r'\b(href|src)="/(?!/)')
+
+
+def rebase(fragment: str, base_path: str) -> str:
+    """Point root-relative links written in content (``/articles/x/``) into a sub-path site."""
+    if base_path == "/":
+        return fragment
+    return _ROOT_RELATIVE.sub(lambda m: f'{m[1]}="{base_path}', fragment)
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """An entry's rendered HTML: held, or fetched when a page shows it.
+
+    A large site's bodies are most of what it weighs, and only an article's own
+    page and the feeds that carry it in full need them: a build keeps them in the
+    render cache and fetches each when needed, so it never holds them all.
+    """
+
+    digest: str  # of the HTML as rendered: what output keys depend on, never fetched
+    held: str | None = field(default=None, compare=False, repr=False)
+    fetch: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+    base_path: str = "/"  # for a sub-path site, where root-relative links point
+
+    @classmethod
+    def of(cls, html: str) -> Body:
+        digest = hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest()
+        return cls(digest, held=html)
+
+    @property
+    def text(self) -> str:
+        html = self.held if self.held is not None else self.fetch() if self.fetch else ""
+        return rebase(html, self.base_path)
+
+
+EMPTY_BODY = Body.of("")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Entry:
     """One content file as its author wrote it: validated front matter + rendered body."""
@@ -35,7 +74,7 @@ class Entry:
     date: datetime | None  # required for articles; optional for static pages
     updated: datetime | None = None
     summary: str = ""  # HTML
-    html: str = ""  # the rendered body
+    body: Body = EMPTY_BODY  # the rendered body
     toc: str = ""  # HTML list of the headings, empty when there are fewer than two
     words: int = 0
     tag_names: tuple[str, ...] = ()
@@ -48,6 +87,11 @@ class Entry:
     extra: Mapping[str, object] = field(default_factory=dict)
     # Line of each front matter key in the file, so later stages can point at it.
     key_lines: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def html(self) -> str:
+        """The rendered body, for templates and feeds."""
+        return self.body.text
 
     @property
     def reading_minutes(self) -> int:

@@ -140,7 +140,7 @@ class SiteView:
 def _shown(value: object) -> object:
     """What a template can show of a site part, in a form that digests stably."""
     if isinstance(value, Article):
-        return (card(value), hashlib.sha256(value.html.encode()).hexdigest())
+        return (card(value), value.body.digest)
     if isinstance(value, tuple):
         return tuple(_shown(v) for v in value)
     if isinstance(value, Listing | ArchiveMonth | Digest):
@@ -266,6 +266,9 @@ class _Planner:
         self.site, self.env, self.config = site, env, config
         self.base_key = _digest(config.fingerprint())
         self.site_feeds = _site_feed(site, config)
+        self._site_links = self.site_feeds.links()
+        # Every page of a list links the same feeds: one tuple and one digest for them all.
+        self._link_sets: dict[tuple[FeedLink, ...], tuple[tuple[FeedLink, ...], str]] = {}
         self.specs: list[OutputSpec] = []
         self.graph = OutputGraph()
         self._cards: dict[int, str] = {}
@@ -310,14 +313,21 @@ class _Planner:
         ``key_parts``. A ``finish`` step must be a fixed function: what may change its
         output (the inliner's version) belongs in ``key_parts``.
         """
-        links = (*self.site_feeds.links(), *feeds)
+        links, links_digest = self._feed_links(feeds)
         if template not in self._chains:
             self._chains[template] = template_fingerprint(self.env, template)
         chain = self._chains[template]
         path = output_path(url)
         self.graph.shows[path] = shows
-        shown = _digest(template, url, key_parts, links)
+        shown = _digest(template, url, key_parts, links_digest)
         self.add(path, self._renderer(template, url, links, context, finish), chain, shown)
+
+    def _feed_links(self, feeds: Sequence[FeedLink]) -> tuple[tuple[FeedLink, ...], str]:
+        links = (*self._site_links, *feeds)
+        known = self._link_sets.get(links)
+        if known is None:
+            known = self._link_sets[links] = (links, _digest(links))
+        return known
 
     def _renderer(
         self,
@@ -403,7 +413,7 @@ def _article_key(article: Article, p: _Planner) -> tuple[object, ...]:
         p.cards((article,)),
         article.kind,
         article.slug,
-        hashlib.sha256(article.html.encode("utf-8", "surrogatepass")).hexdigest(),
+        article.body.digest,
         article.toc,
         article.words,
         article.draft,

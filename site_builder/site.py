@@ -32,6 +32,7 @@ from site_builder.model import (
     Page,
     Site,
     Term,
+    rebase,
     slugify,
 )
 
@@ -164,16 +165,6 @@ def _terms(names: Iterable[str], prefix: str) -> dict[str, Term]:
     }
 
 
-_ROOT_RELATIVE = re.compile(r'\b(href|src)="/(?!/)')
-
-
-def rebase(fragment: str, base_path: str) -> str:
-    """Point root-relative links written in content (``/articles/x/``) into a sub-path site."""
-    if base_path == "/":
-        return fragment
-    return _ROOT_RELATIVE.sub(lambda m: f'{m[1]}="{base_path}', fragment)
-
-
 _URL_ATTR = re.compile(r'\b(href|src|poster)="([^"]*)"')
 
 
@@ -183,12 +174,13 @@ def absolutize(fragment: str, base: str) -> str:
 
 
 # What an edit may change without moving an article: the preview updates these in place.
-TEXT_FIELDS = ("title", "summary", "html", "toc", "words", "image", "extra", "key_lines")
+TEXT_FIELDS = ("title", "summary", "body", "toc", "words", "image", "extra", "key_lines")
 
 
 def _text_of(entry: Entry, base_path: str) -> dict[str, object]:
     own = {name: getattr(entry, name) for name in TEXT_FIELDS}
-    own["html"], own["summary"] = rebase(entry.html, base_path), rebase(entry.summary, base_path)
+    own["body"] = replace(entry.body, base_path=base_path)
+    own["summary"] = rebase(entry.summary, base_path)
     return own
 
 

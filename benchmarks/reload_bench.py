@@ -48,7 +48,7 @@ DRIVER = """
 import sys
 from pathlib import Path
 from site_builder.cli import build_time
-from site_builder.content import is_ignored
+from site_builder.config import is_ignored
 from site_builder.serve import PreviewOptions, run
 from site_builder.watch import Watcher
 

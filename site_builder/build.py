@@ -20,15 +20,15 @@ from site_builder.cache import (
     RenderCache,
     close_readers,
     forget_manifest,
-    inputs_signature,
     load_manifest,
     readers_closed,
     save_manifest,
 )
 from site_builder.checks import as_errors, check_site
-from site_builder.config import CONFIG_NAME, SiteConfig
-from site_builder.content import is_ignored, load_content
+from site_builder.config import SiteConfig
+from site_builder.content import load_content
 from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
+from site_builder.fresh import BuildResult, no_op, output_rel, signature_of
 from site_builder.model import Entry, OutputSpec, Progress, Site, no_progress
 from site_builder.outputs import TEMPLATES, OutputGraph, SiteKeys, plan_outputs
 from site_builder.permalinks import (
@@ -41,8 +41,8 @@ from site_builder.permalinks import (
     reconcile,
 )
 from site_builder.site import build_site, entry_url, output_path, visible_entries
-from site_builder.templates import check_templates, make_environment, template_dirs
-from site_builder.writer import OutputError, is_owned, recover, update_site, write_site
+from site_builder.templates import check_templates, make_environment
+from site_builder.writer import OutputError, is_owned, update_site, write_site
 
 # Below this many pages, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 400
@@ -62,22 +62,6 @@ class Plan:
     redirects: tuple[Redirect, ...]
     warnings: tuple[SiteError, ...]
     ledger: str  # permalinks.json as this build leaves it
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BuildResult:
-    """What a build did, for the summary line, the preview server and the tests."""
-
-    written: tuple[str, ...]
-    removed: tuple[str, ...]
-    skipped: int
-    pages: int
-    feeds: int
-    files: int
-    warnings: tuple[SiteError, ...]
-    seconds: float
-    next_scheduled: datetime | None
-    explained: tuple[str, ...] = ()  # for `build --explain PATH`: why each was (not) rebuilt
 
 
 def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
@@ -320,29 +304,6 @@ def _usable_manifest(config: SiteConfig, p: Plan) -> tuple[Manifest | None, list
     return old, changed, ""
 
 
-def signature_of(config: SiteConfig, strict: bool) -> str:
-    """What the last build must have seen for this one to have nothing to do."""
-    files = [config.root / CONFIG_NAME, config.root / LEDGER_NAME]
-    folders = [(config.content_dir, is_ignored)]
-    folders += [(folder, _nothing) for folder in template_dirs(config)]
-    options = (config.fingerprint(), str(config.output_dir), strict)
-    return inputs_signature(config.root, files, folders, *options)
-
-
-def _nothing(name: str) -> bool:
-    return False
-
-
-def _up_to_date(config: SiteConfig, signature: str, now: datetime) -> Manifest | None:
-    """The last manifest, when no input changed and no scheduled article has come due."""
-    old = load_manifest(config.root, config.output_dir)
-    if old is None or old.inputs != signature or not is_owned(config.output_dir):
-        return None
-    if old.valid_until and now >= datetime.fromisoformat(old.valid_until):
-        return None
-    return old
-
-
 def build(
     config: SiteConfig,
     *,
@@ -353,18 +314,18 @@ def build(
     strict: bool = False,
     explain: Sequence[str] = (),
     progress: Progress = no_progress,
+    signature: str | None = None,
 ) -> BuildResult:
     """Build the site into ``config.output_dir``; raise ``BuildFailed`` and write nothing.
 
     ``explain`` names output files (or URLs) to say why each was or was not rebuilt.
+    ``signature``: the caller found, with ``no_op``, that the last build is not current.
     """
     started = time.perf_counter()
-    recover(config.output_dir)
-    signature = signature_of(config, strict)
-    if incremental and (unchanged := _up_to_date(config, signature, now)) is not None:
-        result = _unchanged(unchanged, time.perf_counter() - started)
-        notes = (_explain_unchanged(output_rel(rel), unchanged) for rel in explain)
-        return replace(result, explained=tuple(notes))
+    if signature is None:
+        unchanged, signature = no_op(config, now=now, strict=strict, explain=explain)
+        if incremental and unchanged is not None:
+            return unchanged
     p = plan(config, now=now, jobs=jobs, strict=strict, progress=progress)
     return write_planned(
         config,
@@ -378,18 +339,6 @@ def build(
         explain=explain,
         progress=progress,
     )[0]
-
-
-def output_rel(target: str) -> str:
-    """An output file named as a path in output/ or as a URL path: ``/articles/x/``."""
-    rel = target.strip().removeprefix("output/").lstrip("/")
-    return rel + "index.html" if rel == "" or rel.endswith("/") else rel
-
-
-def _explain_unchanged(rel: str, old: Manifest) -> str:
-    if rel not in old.keys:
-        return f"{rel}: not part of the site"
-    return f"{rel}: not rebuilt: no input file changed since the last build"
 
 
 def _explain(rel: str, p: Plan, old: Manifest | None, result: BuildResult, why_full: str) -> str:
@@ -466,24 +415,6 @@ def write_planned(
         result = result_of(p, written, removed, time.perf_counter() - started)
         notes = tuple(_explain(rel, p, old, result, why_full) for rel in map(output_rel, explain))
         return replace(result, explained=notes), manifest
-
-
-def _unchanged(old: Manifest, seconds: float) -> BuildResult:
-    paths = list(old.keys)
-    feeds = sum(path.endswith(("feed.xml", "atom.xml", "feed.json")) for path in paths)
-    pages = sum(path.endswith(".html") for path in paths)
-    due = datetime.fromisoformat(old.valid_until) if old.valid_until else None
-    return BuildResult(
-        written=(),
-        removed=(),
-        skipped=len(paths),
-        pages=pages,
-        feeds=feeds,
-        files=len(paths) - pages - feeds,
-        warnings=(),
-        seconds=seconds,
-        next_scheduled=due,
-    )
 
 
 def result_of(p: Plan, written: list[str], removed: list[str], seconds: float) -> BuildResult:

@@ -13,23 +13,27 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from site_builder import __version__
-from site_builder.build import BuildResult, CheckResult, build, check, plan
-from site_builder.checks import Format, format_problems
-from site_builder.config import CONFIG_NAME, SiteConfig, load_config
-from site_builder.content import is_ignored
+from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, load_config, theme_dir
 from site_builder.errors import BuildFailed, ConfigError, SiteError
-from site_builder.importer import KINDS, import_posts
+from site_builder.fresh import BuildResult, no_op
 from site_builder.model import slugify
 from site_builder.progress import TerminalProgress
 from site_builder.scaffold import GITIGNORE, REQUIREMENTS, SAMPLE_CONFIG, publish_workflow
 from site_builder.search import index_site, pagefind_command
-from site_builder.serve import PreviewOptions, PreviewServer, run
-from site_builder.templates import theme_dir
-from site_builder.watch import Batch, Watcher
+
+# Each command imports the stages it runs when it runs: a build with nothing to do
+# must not pay for importing Markdown, Jinja and feedgen (most of its time).
+if TYPE_CHECKING:
+    from site_builder.build import CheckResult
+    from site_builder.checks import Format
+    from site_builder.serve import PreviewServer
+    from site_builder.watch import Batch, Watcher
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+IMPORT_KINDS = ("jekyll", "hugo")  # importer.KINDS, without importing the importer
 
 
 def build_time() -> datetime:
@@ -89,16 +93,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         config = _config(args)
         if args.search and isinstance(missing := pagefind_command(), SiteError):
             raise missing  # before building: --search without Pagefind is a usage error
-        result = build(
-            config,
-            now=build_time(),
-            jobs=args.jobs,
-            incremental=not args.clean,
-            force=args.force,
-            strict=args.strict,
-            explain=args.explain,
-            progress=progress,
-        )
+        result = _build(args, config, progress)
     except BuildFailed as failure:
         progress.clear()
         return fail(failure)
@@ -111,6 +106,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     for line in result.explained:
         print(line)
     return index_search(config) if args.search else EXIT_OK
+
+
+def _build(args: argparse.Namespace, config: SiteConfig, progress: TerminalProgress) -> BuildResult:
+    now = build_time()
+    unchanged, signature = no_op(config, now=now, strict=args.strict, explain=args.explain)
+    if unchanged is not None and not args.clean:
+        return unchanged
+    from site_builder.build import build  # noqa: PLC0415 - see the imports
+
+    return build(
+        config,
+        now=now,
+        jobs=args.jobs,
+        incremental=not args.clean,
+        force=args.force,
+        strict=args.strict,
+        explain=args.explain,
+        progress=progress,
+        signature=signature,
+    )
 
 
 def index_search(config: SiteConfig) -> int:
@@ -130,6 +145,8 @@ def cmd_next_publish(args: argparse.Namespace) -> int:
     schedule a rebuild only when ``$when`` is not empty; 1 when the site has content or
     template errors, 2 for configuration errors. Nothing is written.
     """
+    from site_builder.build import plan  # noqa: PLC0415 - see the imports
+
     try:
         p = plan(_config(args), now=build_time(), jobs=args.jobs, strict=args.strict)
     except BuildFailed as failure:
@@ -143,6 +160,7 @@ def cmd_next_publish(args: argparse.Namespace) -> int:
 
 def _watcher(preview: PreviewServer, *, poll: bool) -> Watcher:
     """Rebuild on every burst of edits; a changed site.toml is read again."""
+    from site_builder.watch import Watcher  # noqa: PLC0415 - see the imports
 
     def on_change(batch: Batch) -> None:
         preview.rebuild(
@@ -155,6 +173,8 @@ def _watcher(preview: PreviewServer, *, poll: bool) -> Watcher:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from site_builder.serve import PreviewOptions, run  # noqa: PLC0415 - see the imports
+
     options = PreviewOptions(
         root=Path(args.source),
         output=Path(args.output) if args.output else None,
@@ -200,12 +220,16 @@ def _workspace_prefix(source: Path) -> str:
 
 def show(problems: Sequence[SiteError], fmt: Format, prefix: str) -> None:
     """Text goes to stderr like a build's; JSON and annotations to stdout, for tools."""
+    from site_builder.checks import format_problems  # noqa: PLC0415 - see the imports
+
     text = format_problems(problems, fmt, prefix=prefix)
     if fmt == "json" or text:
         print(text, file=sys.stderr if fmt == "text" else sys.stdout)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from site_builder.build import check  # noqa: PLC0415 - see the imports
+
     prefix = _workspace_prefix(Path(args.source))
     try:
         result = check(_config(args), now=build_time(), jobs=args.jobs, strict=args.strict)
@@ -288,6 +312,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from site_builder.importer import import_posts  # noqa: PLC0415 - see the imports
+
     try:
         result = import_posts(args.kind, Path(args.src), Path(args.source), dry_run=args.dry_run)
     except BuildFailed as failure:  # this site's site.toml
@@ -384,7 +410,7 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("directory")
     i.set_defaults(func=cmd_init)
     m = sub.add_parser("import", help="copy a Jekyll or Hugo site's posts into content/articles/")
-    m.add_argument("kind", choices=KINDS, help="the generator the posts come from")
+    m.add_argument("kind", choices=IMPORT_KINDS, help="the generator the posts come from")
     m.add_argument("src", metavar="SRC", help="the old site's folder, or a folder of its posts")
     m.add_argument("--source", default=".", metavar="DIR", help="this site's folder (default: .)")
     m.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")

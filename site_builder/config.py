@@ -23,6 +23,29 @@ CACHE_NAME = ".site-builder"  # cache.CACHE_DIR; config may not import cache (la
 MAX_ARTICLE_BYTES = 2_000_000
 
 
+def is_ignored(name: str) -> bool:
+    """Hidden files and editors' temporary and swap files are never content."""
+    return (
+        name.startswith((".", "#", "~"))
+        or name.endswith(("~", ".swp", ".swx", ".tmp"))
+        or name in ("4913", "Thumbs.db")
+    )
+
+
+def theme_dir() -> Path:
+    """The built-in theme: packaged with the wheel, or the repository's templates/."""
+    package = Path(__file__).parent
+    packaged = package / "default_templates"
+    return packaged if packaged.is_dir() else package.parent / "templates"
+
+
+def template_dirs(config: SiteConfig) -> list[Path]:
+    """Where templates are looked up, the site's own first."""
+    dirs = [config.templates_dir, theme_dir()]
+    resolved = [d.resolve() for d in dirs if d.is_dir()]
+    return list(dict.fromkeys(resolved))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarkdownOptions:
     """The ``[markdown]`` table: how article bodies are turned into HTML."""

@@ -23,7 +23,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from site_builder.cache import RenderCache, code_fingerprint, render_cache_path, stored_html
-from site_builder.config import SiteConfig
+from site_builder.config import SiteConfig, is_ignored
 from site_builder.errors import BuildFailed, ContentError, SiteError
 from site_builder.frontmatter import read_fields, split_front_matter
 from site_builder.markdown import OPTIONS_VERSION, render_markdown
@@ -42,15 +42,6 @@ class Content:
 
     entries: tuple[Entry, ...]
     assets: tuple[str, ...]  # posix paths relative to content/
-
-
-def is_ignored(name: str) -> bool:
-    """Hidden files and editors' temporary and swap files are never content."""
-    return (
-        name.startswith((".", "#", "~"))
-        or name.endswith(("~", ".swp", ".swx", ".tmp"))
-        or name in ("4913", "Thumbs.db")
-    )
 
 
 def walk(folder: Path) -> Iterator[Path]:

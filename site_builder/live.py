@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from site_builder.build import BuildResult, Plan, plan, result_of, signature_of, write_planned
+from site_builder.build import Plan, plan, result_of, write_planned
 from site_builder.cache import (
     Manifest,
     RenderCache,
@@ -29,6 +29,7 @@ from site_builder.cache import (
 from site_builder.config import SiteConfig
 from site_builder.content import load_files
 from site_builder.errors import BuildFailed, SiteError
+from site_builder.fresh import BuildResult, signature_of
 from site_builder.model import Article, Entry, OutputSpec
 from site_builder.outputs import card
 from site_builder.site import copies_of, placement, retext

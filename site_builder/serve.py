@@ -34,9 +34,9 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from site_builder.build import BuildResult
 from site_builder.config import SiteConfig, load_config
 from site_builder.errors import BuildFailed, SiteError
+from site_builder.fresh import BuildResult
 from site_builder.live import LiveBuild
 
 PREFIX = "/__site_builder__/"

@@ -20,27 +20,13 @@ import jinja2.meta
 import markupsafe
 
 from site_builder import __version__
-from site_builder.config import SiteConfig
+from site_builder.config import SiteConfig, template_dirs, theme_dir
 from site_builder.errors import TemplateError
 from site_builder.markdown import plain_text
 from site_builder.newsletter import html_to_text
 from site_builder.site import absolutize
 
 STATIC_DIR = "static"
-
-
-def theme_dir() -> Path:
-    """The built-in theme: packaged with the wheel, or the repository's templates/."""
-    package = Path(__file__).parent
-    packaged = package / "default_templates"
-    return packaged if packaged.is_dir() else package.parent / "templates"
-
-
-def template_dirs(config: SiteConfig) -> list[Path]:
-    """Where templates are looked up, the site's own first."""
-    dirs = [config.templates_dir, theme_dir()]
-    resolved = [d.resolve() for d in dirs if d.is_dir()]
-    return list(dict.fromkeys(resolved))
 
 
 def make_environment(config: SiteConfig) -> jinja2.Environment:

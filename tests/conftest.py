@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BuildResult, build
+from site_builder.build import build
 from site_builder.config import load_config
+from site_builder.fresh import BuildResult
 
 REPO = Path(__file__).resolve().parent.parent
 FIXED_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.content import is_ignored
+from site_builder.config import is_ignored
 from site_builder.serve import PreviewOptions, PreviewServer
 from site_builder.watch import Watcher
 from tests.conftest import FIXED_NOW, MakeSite, article

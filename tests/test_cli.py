@@ -101,3 +101,27 @@ def test_missing_config_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "site.toml: error: no site.toml here" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_build_with_nothing_to_do_imports_no_rendering_stage(make_site: MakeSite) -> None:
+    """Importing Markdown, Jinja and feedgen was most of a no-op build's time."""
+    root = make_site({"content/articles/a.md": article("Alpha", "2026-11-02 09:00")})
+    probe = (
+        "import sys\nfrom site_builder.cli import main\n"
+        f"main(['build', '--source', {str(root)!r}])\n"
+        "print(sorted(m for m in ('markdown', 'jinja2', 'feedgen') if m in sys.modules))\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True) for _ in "12"
+    ]
+    assert runs[0].stdout.endswith(  # the first build renders
+        "['feedgen', 'jinja2', 'markdown']\n"
+    )
+    assert "(0 written, " in runs[1].stdout and runs[1].stdout.endswith("[]\n"), runs[1].stdout
+
+
+def test_import_kinds_are_the_importers() -> None:
+    from site_builder.cli import IMPORT_KINDS
+    from site_builder.importer import KINDS
+
+    assert IMPORT_KINDS == KINDS

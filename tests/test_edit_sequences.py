@@ -22,10 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from site_builder.build import build
-from site_builder.config import load_config
+from site_builder.config import load_config, theme_dir
 from site_builder.errors import BuildFailed
 from site_builder.live import LiveBuild
-from site_builder.templates import theme_dir
 from tests.conftest import FIXED_NOW, SITE_TOML, write_files
 from tests.test_output_safety import snapshot
 

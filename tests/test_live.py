@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import BuildResult
 from site_builder.config import load_config
 from site_builder.errors import BuildFailed
+from site_builder.fresh import BuildResult
 from site_builder.live import LiveBuild
 from tests.conftest import FIXED_NOW, MakeSite, article, build_at
 from tests.test_output_safety import snapshot

@@ -26,13 +26,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from site_builder.build import build
-from site_builder.config import SiteConfig, load_config
+from site_builder.config import SiteConfig, load_config, theme_dir
 from site_builder.content import parse_entry
 from site_builder.errors import BuildFailed, ConfigError, ContentError, SiteError
 from site_builder.frontmatter import _Invalid, parse_date, read_fields, split_front_matter
 from site_builder.model import Entry, slugify
 from site_builder.permalinks import LEDGER_NAME
-from site_builder.templates import theme_dir
 from site_builder.writer import OutputError, safe_target
 from tests.conftest import FIXED_NOW, SITE_TOML
 

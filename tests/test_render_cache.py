@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.build import plan, signature_of, write_planned
+from site_builder.build import plan, write_planned
 from site_builder.cache import CACHE_DIR, RenderCache
 from site_builder.config import load_config
 from site_builder.content import load_content
 from site_builder.errors import BuildFailed
+from site_builder.fresh import signature_of
 from tests.conftest import FIXED_NOW, MakeSite, article, build_at
 from tests.test_output_safety import snapshot
 

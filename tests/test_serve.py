@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from site_builder import cli
-from site_builder.build import BuildResult
 from site_builder.errors import BuildFailed
+from site_builder.fresh import BuildResult
 from site_builder.serve import (
     PreviewOptions,
     PreviewServer,
@@ -568,7 +568,7 @@ def test_a_saved_file_reaches_the_browser_through_the_watcher(
 DRIVER = """
 import sys
 from pathlib import Path
-from site_builder.content import is_ignored
+from site_builder.config import is_ignored
 from site_builder.serve import PreviewOptions, ServeError, run
 from site_builder.watch import Watcher
 from tests.conftest import FIXED_NOW

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.content import is_ignored
+from site_builder.config import is_ignored
 from site_builder.watch import Batch, Watcher, WatchError, _Debouncer, classify, relevant
 from tests.conftest import SITE_TOML, MakeSite, article
 

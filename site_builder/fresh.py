@@ -1,0 +1,102 @@
+"""Whether the last build is still current, and what a build with nothing to do says.
+
+Apart from ``build`` so that the command line can answer a no-op build without
+importing Markdown, Jinja and feedgen: their imports were most of its time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from site_builder.cache import Manifest, inputs_signature, load_manifest
+from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, template_dirs
+from site_builder.errors import SiteError
+from site_builder.permalinks import LEDGER_NAME
+from site_builder.writer import is_owned, recover
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildResult:
+    """What a build did, for the summary line, the preview server and the tests."""
+
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+    skipped: int
+    pages: int
+    feeds: int
+    files: int
+    warnings: tuple[SiteError, ...]
+    seconds: float
+    next_scheduled: datetime | None
+    explained: tuple[str, ...] = ()  # for `build --explain PATH`: why each was (not) rebuilt
+
+
+def no_op(
+    config: SiteConfig, *, now: datetime, strict: bool, explain: Sequence[str] = ()
+) -> tuple[BuildResult | None, str]:
+    """What a build with nothing to do reports, or ``None``; and the inputs' signature."""
+    started = time.perf_counter()
+    recover(config.output_dir)
+    signature = signature_of(config, strict)
+    old = _up_to_date(config, signature, now)
+    if old is None:
+        return None, signature
+    result = _unchanged(old, time.perf_counter() - started)
+    notes = tuple(_explain_unchanged(output_rel(rel), old) for rel in explain)
+    return replace(result, explained=notes), signature
+
+
+def signature_of(config: SiteConfig, strict: bool) -> str:
+    """What the last build must have seen for this one to have nothing to do."""
+    files = [config.root / CONFIG_NAME, config.root / LEDGER_NAME]
+    folders = [(config.content_dir, is_ignored)]
+    folders += [(folder, _nothing) for folder in template_dirs(config)]
+    options = (config.fingerprint(), str(config.output_dir), strict)
+    return inputs_signature(config.root, files, folders, *options)
+
+
+def _nothing(name: str) -> bool:
+    return False
+
+
+def _up_to_date(config: SiteConfig, signature: str, now: datetime) -> Manifest | None:
+    """The last manifest, when no input changed and no scheduled article has come due."""
+    old = load_manifest(config.root, config.output_dir)
+    if old is None or old.inputs != signature or not is_owned(config.output_dir):
+        return None
+    if old.valid_until and now >= datetime.fromisoformat(old.valid_until):
+        return None
+    return old
+
+
+def output_rel(target: str) -> str:
+    """An output file named as a path in output/ or as a URL path: ``/articles/x/``."""
+    rel = target.strip().removeprefix("output/").lstrip("/")
+    return rel + "index.html" if rel == "" or rel.endswith("/") else rel
+
+
+def _explain_unchanged(rel: str, old: Manifest) -> str:
+    if rel not in old.keys:
+        return f"{rel}: not part of the site"
+    return f"{rel}: not rebuilt: no input file changed since the last build"
+
+
+def _unchanged(old: Manifest, seconds: float) -> BuildResult:
+    paths = list(old.keys)
+    feeds = sum(path.endswith(("feed.xml", "atom.xml", "feed.json")) for path in paths)
+    pages = sum(path.endswith(".html") for path in paths)
+    due = datetime.fromisoformat(old.valid_until) if old.valid_until else None
+    return BuildResult(
+        written=(),
+        removed=(),
+        skipped=len(paths),
+        pages=pages,
+        feeds=feeds,
+        files=len(paths) - pages - feeds,
+        warnings=(),
+        seconds=seconds,
+        next_scheduled=due,
+    )

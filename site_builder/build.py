@@ -197,7 +197,7 @@ class _Renderer:
                 continue
             data, reads = outcome
             self.manifest.keys[spec.path] = self.keys.key(spec.key, reads)
-            self.manifest.reads[spec.path] = sorted(reads)
+            self.manifest.reads[spec.path] = sorted(reads) if reads else _NONE
             self.manifest.why[spec.path] = spec.why
             yield spec.path, data
 
@@ -207,6 +207,7 @@ class _Renderer:
 
 
 Outcome = tuple[bytes, frozenset[str]] | SiteError
+_NONE: list[str] = []  # most outputs read no site part: one list for all, never changed
 
 
 def _render_one(spec: OutputSpec) -> Outcome:

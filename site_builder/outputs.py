@@ -287,6 +287,11 @@ class _Planner:
             found.append(digest)
         return tuple(found)
 
+    def release(self) -> None:
+        """Drop what only planning needs: the render closures keep the planner alive."""
+        self._cards.clear()
+        self._link_sets.clear()
+
     def add(self, path: str, make: Render, chain: str, shown: str) -> None:
         """An output whose key digests the config, its template ``chain`` and ``shown``."""
         key = _digest(self.base_key, chain, shown)
@@ -693,4 +698,5 @@ def plan_outputs(
     p.add_bytes("sitemap.xml", lambda: sitemap_xml(pages, config), pages)
     p.add_bytes("robots.txt", lambda: robots_txt(config))
     _files(p, content)
+    p.release()
     return sorted(p.specs, key=lambda s: s.path), SiteKeys(site), p.graph

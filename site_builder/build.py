@@ -20,6 +20,7 @@ from site_builder.cache import (
     RenderCache,
     close_readers,
     forget_manifest,
+    kinds,
     load_manifest,
     readers_closed,
     save_manifest,
@@ -420,15 +421,14 @@ def write_planned(
 
 def result_of(p: Plan, written: list[str], removed: list[str], seconds: float) -> BuildResult:
     paths = [s.path for s in p.specs]
-    feeds = sum(path.endswith(("feed.xml", "atom.xml", "feed.json")) for path in paths)
-    pages = sum(path.endswith(".html") for path in paths)
+    pages, feeds, files = kinds(paths)
     return BuildResult(
         written=tuple(written),
         removed=tuple(removed),
         skipped=len(paths) - len(written),
         pages=pages,
         feeds=feeds,
-        files=len(paths) - pages - feeds,
+        files=files,
         warnings=p.warnings,
         seconds=seconds,
         next_scheduled=p.site.next_scheduled,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from site_builder.cache import Manifest, inputs_signature, load_manifest
+from site_builder.cache import Manifest, Summary, inputs_signature, load_manifest, load_summary
 from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, template_dirs
 from site_builder.errors import SiteError
 from site_builder.permalinks import LEDGER_NAME
@@ -42,10 +42,11 @@ def no_op(
     recover(config.output_dir)
     signature = signature_of(config, strict)
     old = _up_to_date(config, signature, now)
-    if old is None:
+    listed = load_manifest(config.root, config.output_dir) if old and explain else None
+    if old is None or (explain and listed is None):
         return None, signature
     result = _unchanged(old, time.perf_counter() - started)
-    notes = tuple(_explain_unchanged(output_rel(rel), old) for rel in explain)
+    notes = tuple(_explain_unchanged(output_rel(rel), listed) for rel in explain if listed)
     return replace(result, explained=notes), signature
 
 
@@ -62,9 +63,9 @@ def _nothing(name: str) -> bool:
     return False
 
 
-def _up_to_date(config: SiteConfig, signature: str, now: datetime) -> Manifest | None:
-    """The last manifest, when no input changed and no scheduled article has come due."""
-    old = load_manifest(config.root, config.output_dir)
+def _up_to_date(config: SiteConfig, signature: str, now: datetime) -> Summary | None:
+    """The last build's summary, when no input changed and no scheduled article has come due."""
+    old = load_summary(config.root, config.output_dir)
     if old is None or old.inputs != signature or not is_owned(config.output_dir):
         return None
     if old.valid_until and now >= datetime.fromisoformat(old.valid_until):
@@ -84,18 +85,15 @@ def _explain_unchanged(rel: str, old: Manifest) -> str:
     return f"{rel}: not rebuilt: no input file changed since the last build"
 
 
-def _unchanged(old: Manifest, seconds: float) -> BuildResult:
-    paths = list(old.keys)
-    feeds = sum(path.endswith(("feed.xml", "atom.xml", "feed.json")) for path in paths)
-    pages = sum(path.endswith(".html") for path in paths)
+def _unchanged(old: Summary, seconds: float) -> BuildResult:
     due = datetime.fromisoformat(old.valid_until) if old.valid_until else None
     return BuildResult(
         written=(),
         removed=(),
-        skipped=len(paths),
-        pages=pages,
-        feeds=feeds,
-        files=len(paths) - pages - feeds,
+        skipped=old.pages + old.feeds + old.files,
+        pages=old.pages,
+        feeds=old.feeds,
+        files=old.files,
         warnings=(),
         seconds=seconds,
         next_scheduled=due,

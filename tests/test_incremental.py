@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,22 @@ def test_a_deleted_story_updates_the_count_on_every_page_of_its_tag(
     assert "tags/ai/index.html" in result.written
     assert "4 stories filed under" in (root / "output/tags/ai/index.html").read_text("utf-8")
     assert snapshot(root / "output") == clean_copy(root, tmp_path)
+
+
+def test_a_no_op_build_reports_what_the_last_build_made(make_site: MakeSite) -> None:
+    root = make_site(FILES)
+    first = build_at(root)
+    again = build_at(root)
+    assert again.written == () and again.skipped == len(first.written)
+    assert (again.pages, again.feeds, again.files) == (first.pages, first.feeds, first.files)
+
+
+@pytest.mark.parametrize("damage", ['{"format": 3, "pages": "many"}', "{", '["a list"]'])
+def test_a_damaged_summary_costs_a_real_build_not_a_crash(make_site: MakeSite, damage: str) -> None:
+    root = make_site(FILES)
+    first = build_at(root)
+    summary = root / ".site-builder" / "summary.json"
+    summary.write_text(damage, encoding="utf-8")
+    again = build_at(root)
+    assert again.written == () and again.pages == first.pages
+    assert json.loads(summary.read_text(encoding="utf-8"))["pages"] == first.pages

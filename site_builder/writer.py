@@ -207,14 +207,49 @@ def write_site(output: Path, files: Iterable[tuple[str, bytes]], *, force: bool 
         adopted, _ = _adopt_spare(output, staging)  # in any state: every file is written
         if not adopted:
             _start_tree(staging)
-        written = set()
+        live = output.is_dir()
+        written, differ = set(), set()
         for rel, data in files:
             _put(staging, rel, data)
             written.add(rel)
+            if live and not _holds(output, rel, data):
+                differ.add(rel)
             count += 1
         _prune(staging, written)
-        _swap_keeping_spare(staging, output, None)
+        # The replaced site becomes the spare; told where it differs from the new one,
+        # the next incremental build brings only those files up to date.
+        behind = differ | (_files_of(output) - written) if live else None
+        _swap_keeping_spare(staging, output, behind)
     return count
+
+
+def _holds(root: Path, rel: str, data: bytes) -> bool:
+    """Whether ``root/rel`` is a regular file holding exactly ``data``."""
+    path = os.path.join(root, rel)  # noqa: PTH118 - one per page: pathlib costs more
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as file:  # noqa: PTH123 - see above
+            return file.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
+def _files_of(root: Path) -> set[str]:
+    """Every file under ``root`` (a symlink counts as one, never followed), as posix paths."""
+    found: set[str] = set()
+    _collect(str(root), "", found)
+    found.discard(MARKER)
+    return found
+
+
+def _collect(folder: str, prefix: str, found: set[str]) -> None:
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _collect(entry.path, f"{prefix}{entry.name}/", found)
+            else:
+                found.add(prefix + entry.name)
 
 
 def update_site(output: Path, files: Iterable[tuple[str, bytes]], removed: Iterable[str]) -> int:

@@ -10,6 +10,7 @@ Symlinks in content/ leading out of the site are refused unless site.toml allows
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from site_builder.errors import BuildFailed
 from site_builder.permalinks import LEDGER_NAME
 from site_builder.writer import (
     MARKER,
+    SPARE_STATE,
     OutputError,
     recover,
     safe_target,
@@ -207,6 +209,23 @@ def test_the_replaced_site_is_kept_as_the_spare_and_staged_in_again(tmp_path: Pa
     }
     write_site(output, [("e.html", b"e6")])
     assert sorted(snapshot(output)) == [MARKER, "e.html"]
+
+
+def test_after_a_full_build_the_spare_knows_where_it_differs(tmp_path: Path) -> None:
+    """An update right after a full build that replaced a site copies only the files in
+    which the replaced site differs, and still equals the site it should be."""
+    output = tmp_path / "output"
+    spare = tmp_path / ".output.spare"
+    write_site(output, [("same.html", b"s"), ("changed.html", b"1"), ("dropped.html", b"x")])
+    write_site(output, [("same.html", b"s"), ("changed.html", b"2"), ("new/added.html", b"n")])
+    state = json.loads((spare / SPARE_STATE).read_text(encoding="utf-8"))
+    assert state["behind"] == ["changed.html", "dropped.html", "new/added.html"]
+    update_site(output, [("same.html", b"s3")], [])
+    assert {k: v for k, v in snapshot(output).items() if k != MARKER} == {
+        "same.html": b"s3",
+        "changed.html": b"2",
+        "new/added.html": b"n",
+    }
 
 
 def test_update_site_failing_midway_leaves_output_as_it_was(tmp_path: Path) -> None:

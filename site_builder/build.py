@@ -18,7 +18,6 @@ from datetime import datetime
 from site_builder.cache import (
     Manifest,
     RenderCache,
-    close_readers,
     forget_manifest,
     kinds,
     load_manifest,
@@ -460,12 +459,12 @@ def check(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fa
     p = plan(config, now=now, jobs=jobs, strict=strict)
     files: dict[str, bytes] = {}
     problems: list[SiteError] = [*p.warnings]
-    for spec in p.specs:
-        try:
-            files[spec.path] = spec.render()[0]
-        except SiteError as exc:
-            problems.append(exc)
-    close_readers()
+    with readers_closed():
+        for spec in p.specs:
+            try:
+                files[spec.path] = spec.render()[0]
+            except SiteError as exc:
+                problems.append(exc)
     # Problems in a page are reported in the content file it was made from.
     sources = {output_path(a.url): a.source_path for a in (*p.site.articles, *p.site.pages)}
     problems += check_site(files, config, sources)

@@ -254,11 +254,6 @@ class RenderCache:
         except (sqlite3.Error, OSError):
             self._db = None
 
-    @property
-    def usable(self) -> bool:
-        """Whether what is put can be read back (else callers keep bodies in memory)."""
-        return self._db is not None
-
     def stored(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` the cache holds."""
         found: set[str] = set()

@@ -228,6 +228,17 @@ def test_after_a_full_build_the_spare_knows_where_it_differs(tmp_path: Path) -> 
     }
 
 
+def test_a_spare_of_unknown_state_is_brought_equal_to_the_live_site(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    spare = tmp_path / ".output.spare"
+    write_site(output, [("a.html", b"a1"), ("old.html", b"x")])
+    write_site(output, [("a.html", b"a2"), ("b/c.html", b"c2")])
+    (spare / SPARE_STATE).write_text("not json", encoding="utf-8")
+    update_site(output, [("d.html", b"d3")], [])
+    site = {k: v for k, v in snapshot(output).items() if k != MARKER}
+    assert site == {"a.html": b"a2", "b/c.html": b"c2", "d.html": b"d3"}
+
+
 def test_update_site_failing_midway_leaves_output_as_it_was(tmp_path: Path) -> None:
     output = tmp_path / "output"
     write_site(output, [("a.html", b"old a")])

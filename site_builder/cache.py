@@ -14,7 +14,7 @@ import importlib.metadata
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -68,18 +68,19 @@ def inputs_signature(
     folders: Iterable[tuple[Path, Callable[[str], bool]]],
     *options: object,
 ) -> str:
-    """Size and modification time of every input file, plus the build's options.
+    """Size, times and inode of every input file, plus the build's options.
 
     ``files`` are single files; each folder is walked, skipping names its predicate
     ignores. Equal signatures mean nothing a build reads has changed since the last
-    one: the same shortcut make and Hugo take, so a build with nothing to do costs a
-    walk, made with ``os.scandir`` because it is most of that build's time.
+    one: the shortcut make and Hugo take, with the change time too, which no tool
+    can set back (a file rewritten with its old size and modification time). A build
+    with nothing to do costs a walk, made with ``os.scandir``: most of its time.
     """
     digest = hashlib.sha256(repr((code_fingerprint(), options)).encode())
     for path in files:
         with contextlib.suppress(OSError):
             info = path.stat()
-            digest.update(f"{path.name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+            digest.update(f"{path.name}\0{_stat_line(info)}\n".encode())
     for folder, ignored in folders:
         prefix = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else str(folder)
         _digest_tree(digest, folder, prefix, ignored)
@@ -103,7 +104,11 @@ def _digest_tree(digest: Any, folder: Path | str, rel: str, ignored: Callable[[s
             info = entry.stat()
         except OSError:
             continue
-        digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+        digest.update(f"{name}\0{_stat_line(info)}\n".encode())
+
+
+def _stat_line(info: os.stat_result) -> str:
+    return f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
 
 
 def manifest_path(root: Path) -> Path:
@@ -241,6 +246,9 @@ class RenderCache:
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {_TABLE} (key TEXT PRIMARY KEY, value BLOB, html TEXT)"
         )
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {_FILES} (name TEXT PRIMARY KEY, stat TEXT, digest TEXT)"
+        )
         return db
 
     def _reset(self) -> None:
@@ -270,17 +278,43 @@ class RenderCache:
             return set()
         return found
 
-    def get(self, key: str) -> bytes | None:
-        """One stored entry (without its body); read one at a time, never all at once."""
+    def values(self, keys: Sequence[str]) -> Iterator[bytes | None]:
+        """The stored entry (without its body) of each key, in order; ``None`` where
+        there is none. Read a few hundred at a time, never all at once."""
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            found: dict[str, bytes] = {}
+            if self._db is not None:
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, value FROM {_TABLE} WHERE key IN ({marks})"
+                try:
+                    found = {key: bytes(value) for key, value in self._db.execute(query, chunk)}
+                except sqlite3.Error:
+                    self._reset()
+            yield from map(found.get, chunk)
+
+    def digests(self) -> dict[str, tuple[str, str]]:
+        """What the last build noted of each content file: name → (its stat, its bytes' digest)."""
         if self._db is None:
-            return None
+            return {}
         try:
-            query = f"SELECT value FROM {_TABLE} WHERE key = ?"
-            row = self._db.execute(query, (key,)).fetchone()
+            rows = self._db.execute(f"SELECT name, stat, digest FROM {_FILES}").fetchall()
         except sqlite3.Error:
             self._reset()
-            return None
-        return bytes(row[0]) if row else None
+            return {}
+        return {name: (stat, digest) for name, stat, digest in rows}
+
+    def note_digests(self, noted: Mapping[str, tuple[str, str]]) -> None:
+        """Replace the notes of ``digests`` with ``noted``."""
+        if self._db is None:
+            return
+        try:
+            with self._db:
+                self._db.execute(f"DELETE FROM {_FILES}")
+                rows = ((name, stat, digest) for name, (stat, digest) in noted.items())
+                self._db.executemany(f"INSERT INTO {_FILES} VALUES (?, ?, ?)", rows)
+        except sqlite3.Error:
+            self._reset()
 
     def put_many(self, items: Iterable[tuple[str, bytes, str]]) -> bool:
         """Store (key, entry, body HTML) rows; say whether they are stored."""
@@ -317,6 +351,7 @@ class RenderCache:
 
 
 _TABLE = "entries"
+_FILES = "files"
 
 
 def render_cache_path(root: Path) -> Path:

@@ -14,12 +14,13 @@ import pickle
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from multiprocessing import get_context
 from pathlib import Path
+from time import time_ns
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -54,30 +55,66 @@ def walk(folder: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def _read_sources(config: SiteConfig) -> tuple[list[tuple[str, str]], list[str], list[SiteError]]:
-    """Each Markdown file's name and cache key (its bytes are read, hashed and let go),
-    the other files to copy, and the files that cannot be read."""
-    sources: list[tuple[str, str]] = []
-    assets: list[str] = []
-    problems: list[SiteError] = []
+@dataclass(slots=True)
+class _Sources:
+    """What ``content/`` holds, from a walk that reads only the files that changed."""
+
+    markdown: list[tuple[str, str]]  # name, cache key
+    assets: list[str]
+    problems: list[SiteError]
+    digests: dict[str, tuple[str, str]]  # what to note for the next build: name → stat, digest
+
+
+def _read_sources(config: SiteConfig, noted: Mapping[str, tuple[str, str]]) -> _Sources:
+    """Each Markdown file's name and cache key, the other files to copy, and the files
+    that cannot be read. A file is read and hashed (and let go) unless ``noted`` holds
+    its digest under the same stat: a rebuild then reads only what was edited."""
+    found = _Sources([], [], [], {})
     if refused := _outside_site(config.content_dir, config):
-        return sources, assets, [refused]
-    allow_html = config.markdown.allow_html
+        found.problems.append(refused)
+        return found
+    now = time_ns()
     for path in walk(config.content_dir):
         rel = path.relative_to(config.content_dir).as_posix()
-        if refused := _refusal(path, f"content/{rel}", config):
-            problems.append(refused)
+        info = _checked_stat(path, f"content/{rel}", config)
+        if isinstance(info, ContentError):
+            found.problems.append(info)
         elif path.suffix.lower() != ".md":
-            assets.append(rel)
+            found.assets.append(rel)
         else:
-            name = f"content/{rel}"
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                problems.append(ContentError(f"cannot read file: {exc.strerror}", path=name))
-                continue
-            sources.append((name, _cache_key(name, data, config.timezone, allow_html)))
-    return sources, assets, problems
+            _add_source(found, f"content/{rel}", path, info, noted=noted, now=now, config=config)
+    return found
+
+
+# A file changed this close to being noted may change again within one tick of its
+# file system's clock, keeping its stat: it is noted once it is older.
+_RACY_NS = 3_000_000_000
+
+
+def _add_source(
+    found: _Sources,
+    name: str,
+    path: Path,
+    info: os.stat_result,
+    *,
+    noted: Mapping[str, tuple[str, str]],
+    now: int,
+    config: SiteConfig,
+) -> None:
+    stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
+    known = noted.get(name)
+    if known is not None and known[0] == stat:
+        digest = known[1]
+    else:
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            found.problems.append(ContentError(f"cannot read file: {exc.strerror}", path=name))
+            return
+    if now - max(info.st_mtime_ns, info.st_ctime_ns) > _RACY_NS:
+        found.digests[name] = (stat, digest)
+    key = _cache_key(name, digest, config.timezone, config.markdown.allow_html)
+    found.markdown.append((name, key))
 
 
 def _outside_site(path: Path, config: SiteConfig) -> ContentError | None:
@@ -99,6 +136,12 @@ def _outside_site(path: Path, config: SiteConfig) -> ContentError | None:
 
 def _refusal(path: Path, name: str, config: SiteConfig) -> ContentError | None:
     """Why a file under content/ is not read: it leads outside, is no file, or is too big."""
+    found = _checked_stat(path, name, config)
+    return found if isinstance(found, ContentError) else None
+
+
+def _checked_stat(path: Path, name: str, config: SiteConfig) -> os.stat_result | ContentError:
+    """A file's stat, or why it is not read (see ``_refusal``)."""
     if outside := _outside_site(path, config):
         return outside
     try:
@@ -114,20 +157,19 @@ def _refusal(path: Path, name: str, config: SiteConfig) -> ContentError | None:
             path=name,
             hint="split it, or raise max_article_bytes in site.toml",
         )
-    return None
+    return info
 
 
 _RENDERER = ("content", "frontmatter", "markdown", "model")
 _STORE_BATCH = 256  # rendered entries written to the cache at a time, then let go
 
 
-def _cache_key(path: str, data: bytes, timezone: str, allow_html: bool) -> str:
-    """Everything a rendered entry depends on: its bytes, name, zone, HTML policy, renderer."""
+def _cache_key(path: str, digest: str, timezone: str, allow_html: bool) -> str:
+    """Everything a rendered entry depends on: its bytes' ``digest``, name, zone, HTML
+    policy, renderer."""
     renderer = code_fingerprint(*_RENDERER)
     options = f"{OPTIONS_VERSION}\0{renderer}\0{timezone}\0html={allow_html}"
-    digest = hashlib.sha256(f"{options}\0{path}\0".encode())
-    digest.update(data)
-    return digest.hexdigest()
+    return hashlib.sha256(f"{options}\0{path}\0{digest}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +222,8 @@ def _render_file(options: _Options, name: str) -> Rendered | list[SiteError]:
     result = parse_entry(name, data, options.timezone, allow_html=options.allow_html)
     if not isinstance(result, Entry):
         return result
-    key = _cache_key(name, data, options.timezone, options.allow_html)
+    digest = hashlib.sha256(data).hexdigest()
+    key = _cache_key(name, digest, options.timezone, options.allow_html)
     bare = replace(result, body=Body(result.body.digest))
     return key, pickle.dumps(bare, pickle.HIGHEST_PROTOCOL), result.body.held or ""
 
@@ -231,7 +274,11 @@ def load_content(
 
     Entries keep their bodies in the cache: a full build holds no site's worth of HTML.
     """
-    sources, assets, problems = _read_sources(config)
+    noted = cache.digests() if cache else {}
+    found = _read_sources(config, noted)
+    sources, problems = found.markdown, found.problems
+    if cache and found.digests != noted:
+        cache.note_digests(found.digests)
     options = _options(config)
     keys = [key for _, key in sources]
     stored = cache.stored(keys) if cache else set()
@@ -250,14 +297,28 @@ def load_content(
     fresh.update(_stored_batch(options, batch, cache))
     if cache:
         cache.keep_only(keys)
-    entries = []
-    for name, key in sources:
-        if name in fresh:
-            entries.append(fresh[name])
-        elif key in stored:
-            assert cache is not None
-            entries.append(_entry(options, name, (key, cache.get(key) or b"", ""), stored=True))
-    return Content(entries=tuple(entries), assets=tuple(assets)), problems
+    return Content(
+        entries=_in_order(sources, fresh, stored, cache, options), assets=tuple(found.assets)
+    ), problems
+
+
+def _in_order(
+    sources: list[tuple[str, str]],
+    fresh: dict[str, Entry],
+    stored: set[str],
+    cache: RenderCache | None,
+    options: _Options,
+) -> tuple[Entry, ...]:
+    """Every entry in the order of ``sources``: rendered now, or read from the cache."""
+    cached = [(name, key) for name, key in sources if name not in fresh and key in stored]
+    values = cache.values([key for _, key in cached]) if cache else iter(())
+    loaded = {
+        name: _entry(options, name, (key, value or b"", ""), stored=True)
+        for (name, key), value in zip(cached, values, strict=True)
+    }
+    return tuple(
+        fresh.get(name) or loaded[name] for name, _ in sources if name in fresh or name in loaded
+    )
 
 
 def _stored_batch(

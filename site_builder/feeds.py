@@ -7,6 +7,7 @@ from the newest item.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -59,9 +60,14 @@ class FeedItem:
 
     def full_html(self) -> str:
         """The item's content, URLs absolute."""
-        if self.body is None:
-            return self.content
-        return absolutize(strip_heading_anchors(self.body.text), self.url)
+        return self.content if self.body is None else _absolute_body(self.body, self.url)
+
+
+# Each feed is written in three formats, one after the other, and a story is in the
+# site's feed and in those of its tags, category and author: made once, used many times.
+@functools.lru_cache(maxsize=256)
+def _absolute_body(body: Body, url: str) -> str:
+    return absolutize(strip_heading_anchors(body.text), url)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,6 +18,8 @@ from typing import Any
 
 import markdown
 import nh3
+from markdown.treeprocessors import InlineProcessor
+from markdown.util import Registry
 from pygments.formatters import HtmlFormatter
 from pygments.token import STANDARD_TYPES
 
@@ -35,6 +37,24 @@ _NEEDS_MARK: dict[str, re.Pattern[str]] = {
     "attr_list": re.compile(r"\{"),
     "abbr": re.compile(r"\*\["),
     "def_list": re.compile(r"^:[ \t]", re.MULTILINE),
+}
+# Core inline patterns and the marks their syntax cannot do without. Inline processing
+# tries every pattern on every run of text: most of the time of rendering. Patterns a
+# document has no mark for are left out of its rendering, with the same HTML.
+_INLINE_NEEDS: dict[str, tuple[str, ...]] = {
+    "backtick": ("`",),
+    "escape": ("\\",),
+    "reference": ("[",),
+    "link": ("[",),
+    "short_reference": ("[",),
+    "image_link": ("![",),
+    "image_reference": ("![",),
+    "short_image_ref": ("![",),
+    "autolink": ("<",),
+    "automail": ("<",),
+    "html": ("<",),
+    "entity": ("&",),
+    "em_strong": ("*", "_"),
 }
 _CONFIG: dict[str, dict[str, Any]] = {
     "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-4"},
@@ -81,8 +101,26 @@ def _converter(optional: frozenset[str]) -> markdown.Markdown:
     return markdown.Markdown(extensions=extensions, extension_configs=config, output_format="html")
 
 
-def _convert(text: str) -> tuple[str, list[dict[str, Any]], str]:
-    md = _converter(frozenset(n for n, mark in _NEEDS_MARK.items() if mark.search(text)))
+@cache
+def _inline_patterns(md: markdown.Markdown, unused: frozenset[str]) -> Registry[Any]:
+    """``md``'s inline patterns without the ``unused`` ones, in the same order."""
+    kept: Registry[Any] = Registry()
+    # Only the registry's private list has names and priorities; copied, because
+    # looking an item up sorts that list in place.
+    for item in list(getattr(md.inlinePatterns, "_priority")):  # noqa: B009 - untyped
+        if item.name not in unused:
+            kept.register(md.inlinePatterns[item.name], item.name, item.priority)
+    return kept
+
+
+def _convert(text: str, *, trim: bool = True) -> tuple[str, list[dict[str, Any]], str]:
+    """``trim``: leave out the extensions and inline patterns ``text`` has no mark for."""
+    used = (n for n, mark in _NEEDS_MARK.items() if not trim or mark.search(text))
+    md = _converter(frozenset(used))
+    unused = (n for n, marks in _INLINE_NEEDS.items() if not any(m in text for m in marks))
+    inline = md.treeprocessors["inline"]
+    assert isinstance(inline, InlineProcessor)
+    inline.inlinePatterns = _inline_patterns(md, frozenset(unused) if trim else frozenset())
     md.reset()
     body = md.convert(text)
     return body, getattr(md, "toc_tokens", []), getattr(md, "toc", "")

@@ -6,6 +6,7 @@ No I/O and no configuration here; ``site.py`` fills in URLs, ``templates.py`` an
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -262,6 +263,7 @@ def no_progress(stage: str, done: int, total: int) -> None:
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+@functools.lru_cache(maxsize=8192)  # names repeat: a tag is slugged for each of its stories
 def slugify(text: str) -> str:
     """A URL segment for ``text``: lower case, words joined by '-', letters kept.
 

@@ -461,6 +461,7 @@ def _taxonomies(p: _Planner) -> None:
                 taxonomy.title,
                 listing.term.name,
             )
+            links = spec.links()
             for page in paginate(listing.articles, p.config.per_page, listing.term.url):
                 p.page(
                     page.url,
@@ -473,7 +474,7 @@ def _taxonomies(p: _Planner) -> None:
                         p.cards(page.items),
                     ),
                     (page,),
-                    feeds=spec.links(),
+                    feeds=links,
                     taxonomy=taxonomy,
                     listing=listing,
                     page=page,
@@ -580,11 +581,12 @@ def _digests(p: _Planner) -> None:
     spec = p.feed(make, shown, "Digest", "Weekly digest", in_full=False)
     issues = (*p.site.weekly, *p.site.daily)
     index_key = tuple((d.url, d.title, len(d.articles)) for d in issues)
+    links = spec.links()
     p.page(
         "/digest/",
         "digests.html",
         index_key,
-        feeds=spec.links(),
+        feeds=links,
         weekly=p.site.weekly,
         daily=p.site.daily,
     )
@@ -594,10 +596,10 @@ def _digests(p: _Planner) -> None:
             "digest.html",
             _digest_key(digest, p),
             (digest,),
-            feeds=spec.links(),
+            feeds=links,
             digest=digest,
         )
-        _email_editions(p, digest, spec.links())
+        _email_editions(p, digest, links)
 
 
 def _feed_directory(p: _Planner) -> None:

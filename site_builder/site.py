@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields, replace
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from pathlib import PurePosixPath
 from typing import Literal, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
@@ -191,29 +192,32 @@ def placement(entry: Entry) -> tuple[object, ...]:
 
 
 def _place(
-    entry: Entry, tags: dict[str, Term], categories: dict[str, Term], base_path: str
+    entry: Entry,
+    tags: dict[str, Term],
+    categories: dict[str, Term],
+    base_path: str,
+    neighbours: tuple[Link | None, Link | None] = (None, None),
 ) -> Article:
     own = {f.name: getattr(entry, f.name) for f in fields(Entry)}
     own.update(_text_of(entry, base_path))
     # Static pages are in no taxonomy: they get an empty ``tags``, whatever they declare.
     tag_terms = tuple(dict.fromkeys(t for n in entry.tag_names if (t := tags.get(slugify(n)))))
     category = categories.get(slugify(entry.category)) if entry.category else None
-    return Article(**own, url=entry_url(entry), tags=tag_terms, category_term=category)
+    newer, older = neighbours
+    return Article(
+        **own,
+        url=entry_url(entry),
+        tags=tag_terms,
+        category_term=category,
+        newer=newer,
+        older=older,
+    )
 
 
-def _link_neighbours(articles: list[Article]) -> list[Article]:
-    def link(a: Article | None) -> Link | None:
-        return Link(title=a.title, url=a.url) if a else None
-
-    last = len(articles) - 1
-    return [
-        replace(
-            a,
-            newer=link(articles[i - 1] if i > 0 else None),
-            older=link(articles[i + 1] if i < last else None),
-        )
-        for i, a in enumerate(articles)
-    ]
+def _neighbours(posts: Sequence[Entry]) -> list[tuple[Link | None, Link | None]]:
+    """Each post's newer and older neighbour, for posts newest first."""
+    links: list[Link | None] = [None, *(Link(title=e.title, url=entry_url(e)) for e in posts), None]
+    return [(links[i], links[i + 2]) for i in range(len(posts))]
 
 
 def _with_related(articles: list[Article]) -> list[Article]:
@@ -478,7 +482,8 @@ def _place_all(
     categories = _terms((e.category for e in posts if e.category), "categories")
     authors = _terms((n for e in posts for n in e.authors), "authors")
     base = config.base_path
-    articles = _with_related(_link_neighbours([_place(e, tags, categories, base) for e in posts]))
+    placed = map(_place, posts, repeat(tags), repeat(categories), repeat(base), _neighbours(posts))
+    articles = _with_related(list(placed))
     placed_pages = [_place(e, {}, {}, base) for e in sorted(pages, key=lambda e: e.slug)]
     return articles, placed_pages, authors
 

@@ -185,10 +185,17 @@ def _well_formed(m: Manifest) -> bool:
     )
 
 
+def cache_folder(root: Path, *parts: str) -> Path:
+    """A folder under the project's cache folder, made if missing; the cache is never
+    committed (it ignores itself for git)."""
+    top = root / CACHE_DIR
+    (top / Path(*parts)).mkdir(parents=True, exist_ok=True)
+    (top / ".gitignore").write_text("*\n", encoding="utf-8")
+    return top.joinpath(*parts)
+
+
 def save_manifest(root: Path, manifest: Manifest) -> None:
-    path = manifest_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    (path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+    path = cache_folder(root) / manifest_path(root).name
     # Not dataclasses.asdict: it deep-copies every key and list, seconds on a large site.
     data = {"format": _FORMAT, **{f.name: getattr(manifest, f.name) for f in fields(manifest)}}
     temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
@@ -230,7 +237,7 @@ class RenderCache:
     """
 
     def __init__(self, root: Path) -> None:
-        self.path = render_cache_path(root)
+        self.root, self.path = root, render_cache_path(root)
         self._db: sqlite3.Connection | None = None
         try:
             self._db = self._connect()
@@ -238,8 +245,7 @@ class RenderCache:
             self._reset()
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        (self.path.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+        cache_folder(self.root)
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("DROP TABLE IF EXISTS rendered")  # an earlier format: bodies inside entries

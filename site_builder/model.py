@@ -26,14 +26,37 @@ class Source:
     url: str | None = None
 
 
-_ROOT_RELATIVE = re.compile(r'\b(href|src)="/(?!/)')
+# A URL attribute in HTML, its value in double or single quotes.
+_URL_ATTR = re.compile(r"""\b(href|src|poster|srcset)(\s*=\s*)(?:"([^"]*)"|'([^']*)')""", re.I)
+_SRCSET_URL = re.compile(r"(^|,)(\s*)([^\s,]+)")  # each candidate's URL, before its width
+
+
+def map_urls(fragment: str, change: Callable[[str], str]) -> str:
+    """``fragment`` with ``change`` applied to the URL of every link, image source,
+    video poster and ``srcset`` candidate; the rest is left byte for byte."""
+
+    def replace_one(found: re.Match[str]) -> str:
+        double = found[3] is not None
+        value = found[3] if double else found[4]
+        if found[1].lower() == "srcset":
+            value = _SRCSET_URL.sub(lambda c: c[1] + c[2] + change(c[3]), value)
+        else:
+            value = change(value)
+        quote = '"' if double else "'"
+        return f"{found[1]}{found[2]}{quote}{value}{quote}"
+
+    return _URL_ATTR.sub(replace_one, fragment)
 
 
 def rebase(fragment: str, base_path: str) -> str:
     """Point root-relative links written in content (``/articles/x/``) into a sub-path site."""
     if base_path == "/":
         return fragment
-    return _ROOT_RELATIVE.sub(lambda m: f'{m[1]}="{base_path}', fragment)
+
+    def into_base(url: str) -> str:
+        return base_path + url[1:] if url.startswith("/") and not url.startswith("//") else url
+
+    return map_urls(fragment, into_base)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from site_builder.model import (
     Page,
     Site,
     Term,
+    map_urls,
     rebase,
     slugify,
 )
@@ -166,12 +167,9 @@ def _terms(names: Iterable[str], prefix: str) -> dict[str, Term]:
     }
 
 
-_URL_ATTR = re.compile(r'\b(href|src|poster)="([^"]*)"')
-
-
 def absolutize(fragment: str, base: str) -> str:
-    """Resolve every href/src in an HTML fragment against ``base``: feeds and email have no base."""
-    return _URL_ATTR.sub(lambda m: f'{m[1]}="{urljoin(base, m[2])}"', fragment)
+    """Resolve every URL in an HTML fragment against ``base``: feeds and email have no base."""
+    return map_urls(fragment, lambda url: urljoin(base, url))
 
 
 # What an edit may change without moving an article: the preview updates these in place.

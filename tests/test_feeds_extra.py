@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import feedparser
+import lxml.html
 import pytest
 from lxml import etree
 
@@ -272,3 +273,58 @@ def test_the_feed_lists_change_only_when_the_set_of_feeds_does(
     assert "feeds.opml" in result.written and "feeds/index.html" in result.written
     assert "tags/robots/feed.xml" in (root / "output/feeds.opml").read_text(encoding="utf-8")
     assert snapshot(root / "output") == clean_copy(root, tmp_path)
+
+
+RAW_HTML_BODY = """\
+Text with a [Markdown link](/articles/other/) and raw HTML as editors paste it:
+
+<p><a href='/archive/'>single-quoted</a> and <a href = "../up/">spaced</a></p>
+
+<img src='chart.png' srcset='/img/chart-1x.png 1x, img/chart-2x.png 2x' alt='chart'>
+
+<video src="clip.mp4" poster='poster.jpg'></video>
+"""
+
+
+def _urls(fragment: str) -> list[str]:
+    """Every URL an HTML fragment (or page) points to, as a parser reads its attributes."""
+    found = []
+    for element in lxml.html.fromstring(f"<div>{fragment}</div>").iter():
+        found += [element.get(name) for name in ("href", "src", "poster") if element.get(name)]
+        if srcset := element.get("srcset"):
+            found += [candidate.split()[0] for candidate in srcset.split(",")]
+    return found
+
+
+def test_feed_content_urls_are_absolute_however_the_html_is_quoted(make_site: MakeSite) -> None:
+    root = make_site({"content/articles/a.md": article("Raw", "2026-11-02 09:00", RAW_HTML_BODY)})
+    build_at(root)
+    base = "https://test.example.org/articles/a/"
+    # Unsanitised: feedparser's sanitiser drops srcset, as some readers do.
+    rss, atom = (
+        feedparser.parse(feed.read_bytes(), sanitize_html=False).entries[0].content[0].value
+        for feed in (root / "output/feed.xml", root / "output/atom.xml")
+    )
+    json_item = json.loads((root / "output/feed.json").read_bytes())["items"][0]["content_html"]
+    expected = [
+        "https://test.example.org/articles/other/",
+        "https://test.example.org/archive/",
+        "https://test.example.org/articles/up/",
+        f"{base}chart.png",
+        "https://test.example.org/img/chart-1x.png",
+        f"{base}img/chart-2x.png",
+        f"{base}clip.mp4",
+        f"{base}poster.jpg",
+    ]
+    assert sorted(_urls(rss)) == sorted(_urls(atom)) == sorted(_urls(json_item)) == sorted(expected)
+
+
+def test_a_sub_path_site_rebases_single_quoted_and_srcset_urls(make_site: MakeSite) -> None:
+    toml = SITE_TOML.replace("https://test.example.org/", "https://test.example.org/news/")
+    root = make_site(
+        {"content/articles/a.md": article("Raw", "2026-11-02 09:00", RAW_HTML_BODY)}, config=toml
+    )
+    build_at(root)
+    urls = _urls((root / "output/articles/a/index.html").read_text(encoding="utf-8"))
+    assert "/news/archive/" in urls and "/news/img/chart-1x.png" in urls
+    assert "/archive/" not in urls and "/img/chart-1x.png" not in urls

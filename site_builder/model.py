@@ -26,8 +26,13 @@ class Source:
     url: str | None = None
 
 
-# A URL attribute in HTML, its value in double or single quotes.
-_URL_ATTR = re.compile(r"""\b(href|src|poster|srcset)(\s*=\s*)(?:"([^"]*)"|'([^']*)')""", re.I)
+# A start tag; a quoted attribute value may hold ">". Text never holds "<": Markdown
+# escapes it, so code that shows an attribute is left alone.
+_TAG = re.compile(r"""<[A-Za-z](?:"[^"]*"|'[^']*'|[^"'>])*>""")
+# A URL attribute inside a tag (not data-src), its value in either quotes or none.
+_URL_ATTR = re.compile(
+    r"""(?<=\s)(href|src|poster|srcset)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I
+)
 _SRCSET_URL = re.compile(r"(^|,)(\s*)([^\s,]+)")  # each candidate's URL, before its width
 
 
@@ -36,16 +41,20 @@ def map_urls(fragment: str, change: Callable[[str], str]) -> str:
     video poster and ``srcset`` candidate; the rest is left byte for byte."""
 
     def replace_one(found: re.Match[str]) -> str:
-        double = found[3] is not None
-        value = found[3] if double else found[4]
+        quote, value = next((q, found[i]) for q, i in _QUOTES if found[i] is not None)
         if found[1].lower() == "srcset":
             value = _SRCSET_URL.sub(lambda c: c[1] + c[2] + change(c[3]), value)
         else:
             value = change(value)
-        quote = '"' if double else "'"
+        if not quote and not _UNQUOTED.fullmatch(value):
+            quote, value = '"', value.replace('"', "&quot;")
         return f"{found[1]}{found[2]}{quote}{value}{quote}"
 
-    return _URL_ATTR.sub(replace_one, fragment)
+    return _TAG.sub(lambda tag: _URL_ATTR.sub(replace_one, tag[0]), fragment)
+
+
+_QUOTES = (('"', 3), ("'", 4), ("", 5))  # each kind of quote and its group in _URL_ATTR
+_UNQUOTED = re.compile(r"""[^\s"'=<>`]+""")
 
 
 def rebase(fragment: str, base_path: str) -> str:

@@ -22,7 +22,11 @@ from site_builder.errors import TemplateError
 INLINER_VERSION = version("css-inline")
 TEXT_WIDTH = 72  # the conventional width of a plain-text mail body
 
-_LINK = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
+# A link with its URL in either quotes or none, as editors paste raw HTML.
+_LINK = re.compile(
+    r"""<a\s[^>]*?(?<=\s)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))[^>]*>(.*?)</a>""",
+    re.IGNORECASE | re.DOTALL,
+)
 _ITEM = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
 _BLOCK_END = re.compile(
     r"</(?:p|div|h[1-6]|blockquote|pre|ul|ol|table|tr|figure|section|article)>|<br\s*/?>|<hr\b[^>]*>",
@@ -52,7 +56,8 @@ def inline_css(page: bytes, *, template: str = "email.html") -> bytes:
 
 
 def _link_text(match: re.Match[str]) -> str:
-    url, label = match[1], " ".join(_TAG.sub("", match[2]).split())
+    url = next((value for value in match.groups()[:3] if value is not None), "")
+    label = " ".join(_TAG.sub("", match[4]).split())
     if not url or url.startswith("#") or html.unescape(label) == html.unescape(url):
         return label or url
     return f"{label} ({url})"

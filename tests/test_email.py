@@ -153,6 +153,9 @@ def test_html_to_text_keeps_links_lists_and_entities() -> None:
     assert html_to_text(fragment) == (
         "Tom & Jerry read this (https://x.org/a).\n\n- one https://x.org/\n- two"
     )
+    pasted = "<p><a class=x href='https://x.org/b'>b</a>, <a href=https://x.org/c>c</a></p>"
+    assert html_to_text(pasted) == "b (https://x.org/b), c (https://x.org/c)"
+    assert html_to_text('<a data-href="https://x.org/d">d</a>') == "d"
     long = "<p>" + "word " * 30 + "https://example.org/" + "a" * 80 + "</p>"
     lines = html_to_text(long).splitlines()
     assert lines[-1].startswith("https://example.org/aaaa")  # a URL is never broken

@@ -283,6 +283,10 @@ Text with a [Markdown link](/articles/other/) and raw HTML as editors paste it:
 <img src='chart.png' srcset='/img/chart-1x.png 1x, img/chart-2x.png 2x' alt='chart'>
 
 <video src="clip.mp4" poster='poster.jpg'></video>
+
+<p><a href=/unquoted/>unquoted</a> <img data-src='lazy.png' src=photo.jpg alt="a > b"></p>
+
+Code that shows markup stays as written: `<img src=logo.png>`.
 """
 
 
@@ -315,8 +319,16 @@ def test_feed_content_urls_are_absolute_however_the_html_is_quoted(make_site: Ma
         f"{base}img/chart-2x.png",
         f"{base}clip.mp4",
         f"{base}poster.jpg",
+        "https://test.example.org/unquoted/",
+        f"{base}photo.jpg",
     ]
     assert sorted(_urls(rss)) == sorted(_urls(atom)) == sorted(_urls(json_item)) == sorted(expected)
+    for entry_html in (rss, atom, json_item):
+        tree = lxml.html.fromstring(f"<div>{entry_html}</div>")
+        assert [img.get("data-src") for img in tree.iter("img") if img.get("data-src")] == [
+            "lazy.png"
+        ]
+        assert "<img src=logo.png>" in tree.text_content()
 
 
 def test_a_sub_path_site_rebases_single_quoted_and_srcset_urls(make_site: MakeSite) -> None:

@@ -55,6 +55,14 @@ jobs:
           python-version: "3.12"
       - name: Install site-builder
         run: {install}
+      # Saved under a new key each run and restored from the latest: the cache checks
+      # every entry against the content hash, so a stale one is never used.
+      - name: Keep the render cache between runs
+        uses: actions/cache@v4
+        with:
+          path: .site-builder
+          key: site-builder-${{{{ github.run_id }}}}
+          restore-keys: site-builder-
       - name: Configure Pages
         id: pages
         uses: actions/configure-pages@v5

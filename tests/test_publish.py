@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from site_builder.cache import render_cache_path
 from site_builder.scaffold import REPOSITORY_INSTALL, publish_workflow
 from tests.conftest import REPO
 from tests.linkcheck import broken_links
@@ -88,6 +89,9 @@ def test_a_site_made_by_init_publishes_through_its_workflow(new_site: Path) -> N
             check=False,
         )
         assert done.returncode == 0, (step["run"], done.stdout, done.stderr)
+    cached = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    assert render_cache_path(new_site).is_file()  # what the steps rendered is kept
+    assert render_cache_path(new_site).parent == new_site / cached["with"]["path"]
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages"))
     site = new_site / upload["with"]["path"]
     feed = (site / "feed.xml").read_text(encoding="utf-8")

@@ -11,9 +11,10 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
 from site_builder.cache import (
     Manifest,
@@ -24,7 +25,7 @@ from site_builder.cache import (
     readers_closed,
     save_manifest,
 )
-from site_builder.checks import as_errors, check_site
+from site_builder.checks import Page, as_errors, check_site, read_page
 from site_builder.config import SiteConfig
 from site_builder.content import load_content
 from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
@@ -43,6 +44,8 @@ from site_builder.permalinks import (
 from site_builder.site import build_site, entry_url, output_path, visible_entries
 from site_builder.templates import check_templates, make_environment
 from site_builder.writer import OutputError, is_owned, update_site, write_site
+
+T = TypeVar("T")
 
 # Below this many pages, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 400
@@ -190,7 +193,8 @@ class _Renderer:
 
     def each(self, specs: Sequence[OutputSpec], jobs: int = 1) -> Iterator[tuple[str, bytes]]:
         """Lazily, so each page is written and released before the next is made."""
-        for done, (spec, outcome) in enumerate(zip(specs, _rendered(specs, jobs), strict=True)):
+        outcomes = _rendered(specs, jobs, _render_one)
+        for done, (spec, outcome) in enumerate(zip(specs, outcomes, strict=True)):
             self.progress("Writing pages", done + 1, len(specs))
             if isinstance(outcome, SiteError):
                 self.problems.append(outcome)
@@ -217,18 +221,29 @@ def _render_one(spec: OutputSpec) -> Outcome:
         return exc
 
 
-def _rendered(specs: Sequence[OutputSpec], jobs: int) -> Iterator[Outcome]:
-    """Render in order; across forked workers when there are many pages and cores.
+def _checked_one(spec: OutputSpec) -> bytes | Page | SiteError:
+    """A file to check; an HTML page as its links and ids, which is what takes long."""
+    outcome = _render_one(spec)
+    if isinstance(outcome, SiteError):
+        return outcome
+    return read_page(outcome[0]) if spec.path.endswith(".html") else outcome[0]
+
+
+def _rendered(
+    specs: Sequence[OutputSpec], jobs: int, one: Callable[[OutputSpec], T]
+) -> Iterator[T]:
+    """``one`` of each spec, in order; across forked workers when there are many
+    pages and cores.
 
     Workers are forked so they inherit the planned site instead of receiving it
     pickled; forking is only safe while this process runs no other thread.
     """
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if jobs <= 1 or len(specs) < _PARALLEL_THRESHOLD or not forkable:
-        yield from map(_render_one, specs)
+        yield from map(one, specs)
         return
     if threading.active_count() > 1:
-        yield from map(_render_one, specs)
+        yield from map(one, specs)
         return
     # Pool.imap takes in every task at once and keeps every result until it is asked
     # for: when writing is slower than rendering, pages pile up in this process (70 MiB
@@ -240,9 +255,9 @@ def _rendered(specs: Sequence[OutputSpec], jobs: int) -> Iterator[Outcome]:
             window.acquire()
             yield index
 
-    with multiprocessing.get_context("fork").Pool(jobs, _adopt, (specs,)) as pool:
+    with multiprocessing.get_context("fork").Pool(jobs, _adopt, (specs, one)) as pool:
         try:
-            for outcome in pool.imap(_render_at, indices(), chunksize=_CHUNK):
+            for outcome in pool.imap(_work_at, indices(), chunksize=_CHUNK):
                 yield outcome
                 window.release()
         finally:
@@ -253,15 +268,17 @@ def _rendered(specs: Sequence[OutputSpec], jobs: int) -> Iterator[Outcome]:
 _CHUNK = 32  # pages a worker renders per task
 
 
-_INHERITED: list[Sequence[OutputSpec]] = []  # set in each forked worker, never in the parent
+# The specs and the work to do on each: set in each forked worker, never in the parent.
+_INHERITED: list[tuple[Sequence[OutputSpec], Callable[[OutputSpec], Any]]] = []
 
 
-def _adopt(specs: Sequence[OutputSpec]) -> None:
-    _INHERITED.append(specs)
+def _adopt(specs: Sequence[OutputSpec], one: Callable[[OutputSpec], Any]) -> None:
+    _INHERITED.append((specs, one))
 
 
-def _render_at(index: int) -> Outcome:
-    return _render_one(_INHERITED[0][index])
+def _work_at(index: int) -> Any:
+    specs, one = _INHERITED[0]
+    return one(specs[index])
 
 
 def _full_write(
@@ -476,14 +493,14 @@ def check(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fa
     every problem found after that is returned, render errors included.
     """
     p = plan(config, now=now, jobs=jobs, strict=strict)
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes | Page] = {}
     problems: list[SiteError] = [*p.warnings]
     with readers_closed():
-        for spec in p.specs:
-            try:
-                files[spec.path] = spec.render()[0]
-            except SiteError as exc:
-                problems.append(exc)
+        for spec, done in zip(p.specs, _rendered(p.specs, jobs, _checked_one), strict=True):
+            if isinstance(done, SiteError):
+                problems.append(done)
+            else:
+                files[spec.path] = done
     # Problems in a page are reported in the content file it was made from.
     sources = {output_path(a.url): a.source_path for a in (*p.site.articles, *p.site.pages)}
     problems += check_site(files, config, sources)

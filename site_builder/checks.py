@@ -28,7 +28,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from lxml import etree
@@ -63,8 +63,7 @@ _ID_HINT = "readers use it to tell new stories from ones they have already shown
 # --- Reading HTML ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Ref:
+class _Ref(NamedTuple):  # not a dataclass: tuples pickle ten times faster, see read_page
     """A URL or id as written in a document, and where: line and column from 1."""
 
     value: str
@@ -74,7 +73,9 @@ class _Ref:
 
 
 @dataclass(frozen=True, slots=True)
-class _Page:
+class Page:
+    """What the check needs of an HTML page; far smaller than the page."""
+
     links: tuple[_Ref, ...]
     ids: tuple[_Ref, ...]
     anchors: frozenset[str]  # what a #fragment may name: ids and legacy <a name>
@@ -104,12 +105,16 @@ class _Collector(HTMLParser):
                 self.names.add(value)
 
 
-def _parse_html(text: str) -> _Page:
+def read_page(data: bytes) -> Page:
+    return _parse_html(data.decode("utf-8", "replace"))
+
+
+def _parse_html(text: str) -> Page:
     collector = _Collector()
     collector.feed(text)
     collector.close()
     ids = tuple(collector.ids)
-    return _Page(
+    return Page(
         links=tuple(collector.links),
         ids=ids,
         anchors=frozenset(ref.value for ref in ids) | collector.names,
@@ -118,7 +123,14 @@ def _parse_html(text: str) -> _Page:
 
 def _urls_in(fragments: Iterable[str]) -> list[str]:
     """Every href/src in some HTML fragments, such as a feed entry's content."""
-    return [ref.value for text in fragments if text for ref in _parse_html(text).links]
+    return [url for text in fragments if text for url in _fragment_urls(text)]
+
+
+# One story is in many feeds (its tags', its author's; three formats each): read it
+# once. Emptied after each check.
+@functools.lru_cache(maxsize=8192)
+def _fragment_urls(text: str) -> tuple[str, ...]:
+    return tuple(ref.value for ref in _parse_html(text).links)
 
 
 # --- URLs -------------------------------------------------------------------------------
@@ -182,7 +194,7 @@ def _root_relative(path: str, fragment: str, base_path: str) -> _Target:
     return _Target(_file(path[len(base_path) :]), fragment)
 
 
-def _resolve(path: str, files: Mapping[str, bytes]) -> str | None:
+def _resolve(path: str, files: Mapping[str, bytes | Page]) -> str | None:
     """The file that serves ``path``; a folder named without its slash has an index.html."""
     if path in files:
         return path
@@ -229,7 +241,7 @@ class _Checker:
 
     def __init__(
         self,
-        files: Mapping[str, bytes],
+        files: Mapping[str, bytes | Page],
         config: SiteConfig,
         sources: Mapping[str, str],
         read_source: ReadSource,
@@ -237,6 +249,7 @@ class _Checker:
         self.files, self.config, self.sources = files, config, sources
         self._read = read_source
         self._texts: dict[str, str] = {}
+        self._targets: dict[str, _Target | None] = {}
         # Only each page's ids are kept, not its links: a 100,000-page site must fit.
         self.anchors: dict[str, frozenset[str]] = {}
 
@@ -252,6 +265,14 @@ class _Checker:
             if at >= 0:
                 return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
         return None
+
+    def target(self, href: str, page: str) -> _Target | None:
+        """``_target``, once for a URL that leads to the same file from every page."""
+        if not href.startswith(("/", "http:", "https:")):
+            return _target(href, page, self.config)
+        if href not in self._targets:
+            self._targets[href] = _target(href, page, self.config)
+        return self._targets[href]
 
     def source_of(self, url: str | None) -> str | None:
         """The content file behind an absolute URL of this site, such as a feed item's link."""
@@ -306,7 +327,8 @@ def _is_page(path: str) -> bool:
 def _check_pages(c: _Checker) -> Iterator[_Problem]:
     later: list[_Anchor] = []
     for path in sorted(filter(_is_page, c.files)):
-        page = _parse_html(c.files[path].decode("utf-8", "replace"))
+        data = c.files[path]
+        page = data if isinstance(data, Page) else read_page(data)
         c.anchors[path] = page.anchors
         yield from _duplicate_ids(c, path, page)
         first: dict[str, _Ref] = {}
@@ -318,7 +340,7 @@ def _check_pages(c: _Checker) -> Iterator[_Problem]:
         yield from _check_anchor(c, anchor)
 
 
-def _duplicate_ids(c: _Checker, path: str, page: _Page) -> Iterator[_Problem]:
+def _duplicate_ids(c: _Checker, path: str, page: Page) -> Iterator[_Problem]:
     seen: set[str] = set()
     for ref in page.ids:
         if ref.value not in seen:
@@ -344,7 +366,7 @@ def _report_link(c: _Checker, page: str, ref: _Ref) -> Callable[..., _Problem]:
 
 
 def _check_link(c: _Checker, page: str, ref: _Ref, later: list[_Anchor]) -> Iterator[_Problem]:
-    target = _target(ref.value, page, c.config)
+    target = c.target(ref.value, page)
     if target is None:
         return
     found = _resolve(target.path, c.files) if target.outside is None else None
@@ -680,7 +702,10 @@ def _json_date_faults(item: Mapping[str, object]) -> list[_Fault]:
 def _check_feeds(c: _Checker) -> Iterator[_Problem]:
     ids: dict[str, _Seen] = {}  # the first entry of each id, across all feeds
     for path in sorted(p for p in c.files if posixpath.basename(p) in _FEED_NAMES):
-        parsed = _parse_feed(path, c.files[path])
+        data = c.files[path]
+        if isinstance(data, Page):  # a feed never is, but the type allows it
+            continue
+        parsed = _parse_feed(path, data)
         if isinstance(parsed, _Fault):
             where = (path, parsed.line, parsed.column)
             yield c.problem(parsed.message, at=where, hint=parsed.hint)
@@ -844,7 +869,7 @@ def _names(paths: Sequence[str], shown: int = 3) -> str:
 
 
 def check_site(
-    files: Mapping[str, bytes],
+    files: Mapping[str, bytes | Page],
     config: SiteConfig,
     sources: Mapping[str, str],
     *,
@@ -852,14 +877,18 @@ def check_site(
 ) -> list[SiteError]:
     """Every broken link and anchor, duplicate id and feed problem of a rendered site.
 
-    ``files`` maps output paths to their bytes; ``sources`` maps an output path to the
-    content file it was made from, where its problems are reported when the offending
-    text can be found there. ``read_source`` returns a content file's text (default:
-    read it under ``config.root``).
+    ``files`` maps output paths to their bytes, or an HTML page's path to what
+    ``read_page`` took from it (pages can be read in parallel); ``sources`` maps an
+    output path to the content file it was made from, where its problems are reported
+    when the offending text can be found there. ``read_source`` returns a content
+    file's text (default: read it under ``config.root``).
     """
     reader = read_source or functools.partial(_read_under, config.root)
     c = _Checker(files, config, sources, reader)
-    return sorted(_merge([*_check_pages(c), *_check_feeds(c)]), key=_order)
+    try:
+        return sorted(_merge([*_check_pages(c), *_check_feeds(c)]), key=_order)
+    finally:
+        _fragment_urls.cache_clear()
 
 
 def _order(problem: SiteError) -> tuple[tuple[str, int, int, str], str]:

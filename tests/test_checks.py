@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -622,12 +624,7 @@ def test_strict_makes_warnings_errors_in_place() -> None:
 
 # --- The command (runs once build.check and cli's "check" are wired in) ----------------------
 
-wired = pytest.mark.skipif(
-    not hasattr(build, "check"), reason="build.check and 'site-builder check' not wired in yet"
-)
 
-
-@wired
 def test_check_command_reports_every_defect_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -640,7 +637,32 @@ def test_check_command_reports_every_defect_and_writes_nothing(
     assert not (root / "output").exists()
 
 
-@wired
+def test_a_check_across_worker_processes_reports_what_one_process_does(tmp_path: Path) -> None:
+    root = shutil.copytree(SITES / "defects", tmp_path / "defects")
+    for n in range(150):  # enough stories for the check to use worker processes
+        (root / f"content/articles/filler-{n:03d}.md").write_text(
+            f"---\ntitle: Filler {n}\ndate: 2026-10-{1 + n % 28:02d} 08:00\ntags: [t{n % 30}]\n"
+            "---\n\nSee [the other story's details](/articles/other/#details).\n",
+            encoding="utf-8",
+        )
+
+    def check_with(jobs: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "site_builder", "check", "--source", str(root), "--jobs", jobs],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        return done.stderr.splitlines()
+
+    in_parallel = check_with("2")
+    assert in_parallel == check_with("1")
+    assert [line for line in in_parallel if line.startswith("content/")] == DEFECTS
+    checked = int(in_parallel[-1].split()[1])
+    assert checked > build._PARALLEL_THRESHOLD
+
+
 def test_check_command_annotates_for_github(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -655,7 +677,6 @@ def test_check_command_annotates_for_github(
     )
 
 
-@wired
 def test_check_command_passes_the_bundled_site_as_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -666,7 +687,6 @@ def test_check_command_passes_the_bundled_site_as_json(
     assert captured.err.endswith(" files: 0 errors, 0 warnings\n")
 
 
-@wired
 def test_check_command_without_a_site_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,6 +6,8 @@ output that must change, and only then touch ``output/``.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
 import threading
@@ -90,6 +92,28 @@ def plan(
     progress: Progress = no_progress,
 ) -> Plan:
     """Load, validate and place everything; raise ``BuildFailed`` with every problem."""
+    with _collector_paused():
+        return _plan(config, now=now, jobs=jobs, strict=strict, progress=progress)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Planning makes hundreds of thousands of objects that all outlive it: the cyclic
+    garbage collector would scan them over and over for nothing (a quarter of the time
+    of a one-article edit at 100,000 articles). The cycles such a stage leaves are few
+    and collected after."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _plan(
+    config: SiteConfig, *, now: datetime, jobs: int, strict: bool, progress: Progress
+) -> Plan:
     cache = RenderCache(config.root)
     try:
         content, problems = load_content(config, jobs=jobs, cache=cache, progress=progress)
@@ -428,9 +452,10 @@ def write_planned(
     ``signature`` is what the inputs looked like when the plan was made.
     """
     with readers_closed():  # bodies were fetched for pages and feeds
-        old, changed, why_full = (
-            _usable_manifest(config, p) if incremental else (None, [], "--clean")
-        )
+        with _collector_paused():  # the manifest is a few objects per output, all kept
+            old, changed, why_full = (
+                _usable_manifest(config, p) if incremental else (None, [], "--clean")
+            )
         if old is None:
             manifest = _full_write(config, p, force=force, jobs=jobs, progress=progress)
             written, removed = [s.path for s in p.specs], list[str]()
@@ -448,7 +473,8 @@ def write_planned(
             inputs="" if p.warnings else signature,
             valid_until=due,
         )
-        save_manifest(config.root, manifest)
+        with _collector_paused():
+            save_manifest(config.root, manifest)
         result = result_of(p, written, removed, time.perf_counter() - started)
         notes = tuple(_explain(rel, p, old, result, why_full) for rel in map(output_rel, explain))
         return replace(result, explained=notes), manifest

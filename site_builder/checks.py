@@ -63,7 +63,8 @@ _ID_HINT = "readers use it to tell new stories from ones they have already shown
 # --- Reading HTML ---------------------------------------------------------------------
 
 
-class _Ref(NamedTuple):  # not a dataclass: tuples pickle ten times faster, see read_page
+# Not a dataclass: workers send every page's refs back, and tuples pickle ten times faster.
+class _Ref(NamedTuple):
     """A URL or id as written in a document, and where: line and column from 1."""
 
     value: str

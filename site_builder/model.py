@@ -27,8 +27,9 @@ class Source:
 
 
 # A start tag; a quoted attribute value may hold ">". Text never holds "<": Markdown
-# escapes it, so code that shows an attribute is left alone.
-_TAG = re.compile(r"""<[A-Za-z](?:"[^"]*"|'[^']*'|[^"'>])*>""")
+# escapes it, so code that shows an attribute is left alone. Nothing in a tag crosses
+# a "<": an unclosed quote would otherwise scan to the end from every tag after it.
+_TAG = re.compile(r"""<[A-Za-z](?:"[^"<]*"|'[^'<]*'|[^"'<>])*>""")
 # A URL attribute inside a tag (not data-src), its value in either quotes or none.
 _URL_ATTR = re.compile(
     r"""(?<=\s)(href|src|poster|srcset)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I

@@ -22,10 +22,13 @@ from site_builder.errors import TemplateError
 INLINER_VERSION = version("css-inline")
 TEXT_WIDTH = 72  # the conventional width of a plain-text mail body
 
-# A link with its URL in either quotes or none, as editors paste raw HTML.
+# A link with its URL in either quotes or none, as editors paste raw HTML, and its
+# label. No part crosses a "<" it need not: a link left open would otherwise scan to
+# the end of the text from every link after it.
 _LINK = re.compile(
-    r"""<a\s[^>]*?(?<=\s)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))[^>]*>(.*?)</a>""",
-    re.IGNORECASE | re.DOTALL,
+    r"""<a\s[^>]*?(?<=\s)href\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s"'=<>`]+))[^>]*>"""
+    r"""([^<]*(?:<(?!/?a[\s>/])[^<]*)*)</a>""",
+    re.IGNORECASE,
 )
 _ITEM = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
 _BLOCK_END = re.compile(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +76,18 @@ def build_at(
     if options:
         config = load_config(root, output=output, **options)
     return build(config, now=FIXED_NOW, jobs=1, incremental=incremental)
+
+
+def printed_by(script: str) -> str:
+    """What a Python snippet prints, run apart so that a hang ends in a failure."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,  # only against a hang: the snippets take well under a second
+        check=True,
+    )
+    return done.stdout.strip()
 
 
 def copy_bundled_site(target: Path) -> Path:

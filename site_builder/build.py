@@ -27,7 +27,7 @@ from site_builder.cache import (
     readers_closed,
     save_manifest,
 )
-from site_builder.checks import Page, as_errors, check_site, read_page
+from site_builder.checks import Page, as_errors, check_site, is_page, read_page
 from site_builder.config import SiteConfig
 from site_builder.content import load_content
 from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
@@ -250,7 +250,7 @@ def _checked_one(spec: OutputSpec) -> bytes | Page | SiteError:
     outcome = _render_one(spec)
     if isinstance(outcome, SiteError):
         return outcome
-    return read_page(outcome[0]) if spec.path.endswith(".html") else outcome[0]
+    return read_page(outcome[0]) if is_page(spec.path) else outcome[0]
 
 
 def _rendered(
@@ -263,10 +263,8 @@ def _rendered(
     pickled; forking is only safe while this process runs no other thread.
     """
     forkable = "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or len(specs) < _PARALLEL_THRESHOLD or not forkable:
-        yield from map(one, specs)
-        return
-    if threading.active_count() > 1:
+    few = jobs <= 1 or len(specs) < _PARALLEL_THRESHOLD
+    if few or not forkable or threading.active_count() > 1:
         yield from map(one, specs)
         return
     # Pool.imap takes in every task at once and keeps every result until it is asked

@@ -321,13 +321,13 @@ class _Anchor:
     fragment: str
 
 
-def _is_page(path: str) -> bool:
+def is_page(path: str) -> bool:
     return path.endswith((".html", ".htm"))
 
 
 def _check_pages(c: _Checker) -> Iterator[_Problem]:
     later: list[_Anchor] = []
-    for path in sorted(filter(_is_page, c.files)):
+    for path in sorted(filter(is_page, c.files)):
         data = c.files[path]
         page = data if isinstance(data, Page) else read_page(data)
         c.anchors[path] = page.anchors
@@ -380,7 +380,7 @@ def _check_link(c: _Checker, page: str, ref: _Ref, later: list[_Anchor]) -> Iter
             f"broken {ref.what} {ref.value!r}: the site has no {target.path}",
             hint=_BROKEN_HINTS.get(ref.what, _BROKEN_HINTS["link"]),
         )
-    elif target.fragment and _is_page(found):
+    elif target.fragment and is_page(found):
         later.append(_Anchor(page, ref, found, target.fragment))
 
 

@@ -30,10 +30,11 @@ class Source:
 # escapes it, so code that shows an attribute is left alone. Nothing in a tag crosses
 # a "<": an unclosed quote would otherwise scan to the end from every tag after it.
 _TAG = re.compile(r"""<[A-Za-z](?:"[^"<]*"|'[^'<]*'|[^"'<>])*>""")
-# A URL attribute inside a tag (not data-src), its value in either quotes or none.
-_URL_ATTR = re.compile(
-    r"""(?<=\s)(href|src|poster|srcset)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I
-)
+# An attribute's value in double, single or no quotes, as three groups; none crosses a
+# "<" (an unclosed quote would otherwise scan on to the end of the text).
+ATTR_VALUE = r"""(?:"([^"<]*)"|'([^'<]*)'|([^\s"'=<>`]+))"""
+# A URL attribute inside a tag (not data-src).
+_URL_ATTR = re.compile(r"(?<=\s)(href|src|poster|srcset)(\s*=\s*)" + ATTR_VALUE, re.I)
 _SRCSET_URL = re.compile(r"(^|,)(\s*)([^\s,]+)")  # each candidate's URL, before its width
 
 

@@ -17,17 +17,17 @@ from importlib.metadata import version
 import css_inline
 
 from site_builder.errors import TemplateError
+from site_builder.model import ATTR_VALUE
 
 # Part of every email's key: another inliner may write other bytes from the same page.
 INLINER_VERSION = version("css-inline")
 TEXT_WIDTH = 72  # the conventional width of a plain-text mail body
 
 # A link with its URL in either quotes or none, as editors paste raw HTML, and its
-# label. No part crosses a "<" it need not: a link left open would otherwise scan to
-# the end of the text from every link after it.
+# label, which stops at the next link: a link left open would otherwise scan on to the
+# end of the text from every link after it.
 _LINK = re.compile(
-    r"""<a\s[^>]*?(?<=\s)href\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s"'=<>`]+))[^>]*>"""
-    r"""([^<]*(?:<(?!/?a[\s>/])[^<]*)*)</a>""",
+    r"<a\s[^>]*?(?<=\s)href\s*=\s*" + ATTR_VALUE + r"[^>]*>([^<]*(?:<(?!/?a[\s>/])[^<]*)*)</a>",
     re.IGNORECASE,
 )
 _ITEM = re.compile(r"<li\b[^>]*>", re.IGNORECASE)

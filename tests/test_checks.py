@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from site_builder.config import SiteConfig, load_config
 from site_builder.errors import SiteError, SiteWarning
 from site_builder.site import output_path
 from tests.conftest import FIXED_NOW, copy_bundled_site
+from tests.test_cli import run_cli
 
 SITES = Path(__file__).parent / "sites"
 BASE = "https://example.org/"
@@ -622,7 +621,7 @@ def test_strict_makes_warnings_errors_in_place() -> None:
     assert strict[0] is PROBLEMS[0]
 
 
-# --- The command (runs once build.check and cli's "check" are wired in) ----------------------
+# --- The command ---------------------------------------------------------------------------
 
 
 def test_check_command_reports_every_defect_and_writes_nothing(
@@ -647,12 +646,7 @@ def test_a_check_across_worker_processes_reports_what_one_process_does(tmp_path:
         )
 
     def check_with(jobs: str) -> list[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "site_builder", "check", "--source", str(root), "--jobs", jobs],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        done = run_cli("check", "--source", str(root), "--jobs", jobs)
         assert done.returncode == 1, done.stderr
         return done.stderr.splitlines()
 

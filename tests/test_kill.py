@@ -3,8 +3,11 @@
 A site of ``ARTICLES`` articles is built (site A), then edited (site B: another title
 in site.toml, so every page changes, plus edited, removed and added articles). Each
 trial starts ``site-builder build`` towards the other site, sleeps a random time
-within a build's measured duration, and kills it. Then every file of output/ must
-match a clean build of A or of B, byte for byte: never a mix, never a missing file.
+within a build's measured duration, and kills it; every fourth trial instead waits
+until the build is writing (its staging folder exists) and kills it within 50 ms,
+because an incremental build writes for only a few percent of its time. Then every
+file of output/ must match a clean build of A or of B, byte for byte: never a mix,
+never a missing file.
 Both modes are tried, ``TRIALS`` times each (100 kills in all): full builds
 (``--clean``) and the default incremental builds. The next complete build removes
 every staging folder left behind.
@@ -163,7 +166,7 @@ class Worker:
         rng = random.Random(self.seed)
         startup, duration = self.prepare()
         now = self.current()
-        for _ in range(trials):
+        for trial in range(trials):
             write_version(self.root, "B" if now == "A" else "A")
             process = subprocess.Popen(
                 cli(self.root, *self.mode),
@@ -171,9 +174,13 @@ class Worker:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            # Past the interpreter's start (nothing to kill there), to a little beyond the
-            # measured duration, so that some builds finish even on a busier machine.
-            time.sleep(rng.uniform(min(startup, duration / 2), startup + duration * 1.5))
+            if trial % 4 == 3:
+                self.wait_until_writing(process)
+                time.sleep(rng.uniform(0, 0.05))
+            else:
+                # Past the interpreter's start (nothing to kill there), to a little beyond
+                # the measured duration, so that some builds finish on a busier machine.
+                time.sleep(rng.uniform(min(startup, duration / 2), startup + duration * 1.5))
             process.send_signal(signal.SIGKILL)
             process.wait()
             if leftovers(self.root):
@@ -185,6 +192,10 @@ class Worker:
                 finish(self.root, self.mode)
             before, now = now, self.current()
             self.outcomes["kept the old site" if now == before else "has the new site"] += 1
+
+    def wait_until_writing(self, process: subprocess.Popen[bytes]) -> None:
+        while process.poll() is None and not leftovers(self.root):
+            time.sleep(0.001)
 
 
 def exchange_works(folder: Path) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import threading
 import time
@@ -16,9 +15,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from site_builder.cache import (
+    Inputs,
     Manifest,
     RenderCache,
     forget_manifest,
@@ -27,7 +27,6 @@ from site_builder.cache import (
     readers_closed,
     save_manifest,
 )
-from site_builder.checks import Page, as_errors, check_site, is_page, read_page
 from site_builder.config import SiteConfig
 from site_builder.content import load_content
 from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
@@ -43,9 +42,13 @@ from site_builder.permalinks import (
     parse_ledger,
     reconcile,
 )
+from site_builder.quick import edit_in_place, remember
 from site_builder.site import build_site, entry_url, output_path, visible_entries
 from site_builder.templates import check_templates, make_environment
 from site_builder.writer import OutputError, is_owned, update_site, write_site
+
+if TYPE_CHECKING:
+    from site_builder.checks import Page
 
 T = TypeVar("T")
 
@@ -247,6 +250,8 @@ def _render_one(spec: OutputSpec) -> Outcome:
 
 def _checked_one(spec: OutputSpec) -> bytes | Page | SiteError:
     """A file to check; an HTML page as its links and ids, which is what takes long."""
+    from site_builder.checks import is_page, read_page  # noqa: PLC0415 - see check()
+
     outcome = _render_one(spec)
     if isinstance(outcome, SiteError):
         return outcome
@@ -262,6 +267,9 @@ def _rendered(
     Workers are forked so they inherit the planned site instead of receiving it
     pickled; forking is only safe while this process runs no other thread.
     """
+    # Imported here: a build that renders a few pages (most rebuilds) starts no process.
+    import multiprocessing  # noqa: PLC0415
+
     forkable = "fork" in multiprocessing.get_all_start_methods()
     few = jobs <= 1 or len(specs) < _PARALLEL_THRESHOLD
     if few or not forkable or threading.active_count() > 1:
@@ -373,23 +381,27 @@ def build(
     strict: bool = False,
     explain: Sequence[str] = (),
     progress: Progress = no_progress,
-    signature: str | None = None,
+    inputs: Inputs | None = None,
 ) -> BuildResult:
     """Build the site into ``config.output_dir``; raise ``BuildFailed`` and write nothing.
 
     ``explain`` names output files (or URLs) to say why each was or was not rebuilt.
-    ``signature``: the caller found, with ``no_op``, that the last build is not current.
+    ``inputs``: the caller found, with ``no_op``, that the last build is not current.
     """
     started = time.perf_counter()
-    if signature is None:
-        unchanged, signature = no_op(config, now=now, strict=strict, explain=explain)
+    if inputs is None:
+        unchanged, inputs = no_op(config, now=now, strict=strict, explain=explain)
         if incremental and unchanged is not None:
             return unchanged
+    if incremental and not force and not explain:
+        edited = edit_in_place(config, inputs, now=now, started=started)
+        if edited is not None:
+            return edited
     p = plan(config, now=now, jobs=jobs, strict=strict, progress=progress)
     return write_planned(
         config,
         p,
-        signature,
+        inputs.signature,
         incremental=incremental,
         force=force,
         strict=strict,
@@ -473,6 +485,8 @@ def write_planned(
         )
         with _collector_paused():
             save_manifest(config.root, manifest)
+            if manifest.inputs:
+                remember(config, p.site, p.graph, p.entries, manifest, strict=strict)
         result = result_of(p, written, removed, time.perf_counter() - started)
         notes = tuple(_explain(rel, p, old, result, why_full) for rel in map(output_rel, explain))
         return replace(result, explained=notes), manifest
@@ -516,6 +530,9 @@ def check(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fa
     Raises ``BuildFailed`` when the site cannot be planned (config, content, templates);
     every problem found after that is returned, render errors included.
     """
+    # Imported here: a build never checks, and an edit's build is mostly imports.
+    from site_builder.checks import as_errors, check_site  # noqa: PLC0415
+
     p = plan(config, now=now, jobs=jobs, strict=strict)
     files: dict[str, bytes | Page] = {}
     problems: list[SiteError] = [*p.warnings]

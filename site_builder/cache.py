@@ -10,14 +10,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
+import re
 import sqlite3
+import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 CACHE_DIR = ".site-builder"
 _FORMAT = 3
@@ -49,8 +49,34 @@ def code_fingerprint(*modules: str) -> str:
     for source in sources:
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     for library in ("markdown", "pygments", "yaml", "jinja2", "feedgen"):
-        digest.update(f"{library}={importlib.metadata.version(_DISTRIBUTIONS[library])}".encode())
+        digest.update(f"{library}={installed_version(_DISTRIBUTIONS[library])}".encode())
     return digest.hexdigest()
+
+
+def installed_version(distribution: str) -> str:
+    """An installed distribution's version, from its ``NAME-VERSION.dist-info`` folder.
+
+    Read from the folder's name: importing ``importlib.metadata`` took a fifth of a
+    build with nothing to do. Anything less plain is left to it.
+    """
+    wanted = _normalized(distribution)
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")  # noqa: PTH208 - names only, many of them
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, suffix = name.rpartition(".")
+            project, dash, version = stem.partition("-")
+            if dot and suffix == "dist-info" and dash and _normalized(project) == wanted:
+                return version
+    import importlib.metadata  # noqa: PLC0415 - see above
+
+    return importlib.metadata.version(distribution)
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
 
 
 _DISTRIBUTIONS = {
@@ -62,12 +88,22 @@ _DISTRIBUTIONS = {
 }
 
 
-def inputs_signature(
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a build saw of its inputs: each file's size, times and inode by name, and a
+    digest of the builder and the build's options. ``signature`` digests both."""
+
+    stats: dict[str, str]
+    options: str
+    signature: str
+
+
+def read_inputs(
     root: Path,
     files: Iterable[Path],
     folders: Iterable[tuple[Path, Callable[[str], bool]]],
     *options: object,
-) -> str:
+) -> Inputs:
     """Size, times and inode of every input file, plus the build's options.
 
     ``files`` are single files; each folder is walked, skipping names its predicate
@@ -76,18 +112,28 @@ def inputs_signature(
     can set back (a file rewritten with its old size and modification time). A build
     with nothing to do costs a walk, made with ``os.scandir``: most of its time.
     """
-    digest = hashlib.sha256(repr((code_fingerprint(), options)).encode())
+    stats: dict[str, str] = {}
     for path in files:
         with contextlib.suppress(OSError):
-            info = path.stat()
-            digest.update(f"{path.name}\0{_stat_line(info)}\n".encode())
+            stats[path.name] = _stat_line(path.stat())
     for folder, ignored in folders:
         prefix = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else str(folder)
-        _digest_tree(digest, folder, prefix, ignored)
+        _stat_tree(stats, folder, prefix, ignored)
+    digest = hashlib.sha256(repr((code_fingerprint(), options)).encode()).hexdigest()
+    return Inputs(stats, digest, _signature(stats, digest))
+
+
+def _signature(stats: Mapping[str, str], options: str) -> str:
+    """The signature of inputs with these stats (in walk order) and options."""
+    digest = hashlib.sha256(options.encode())
+    for name, line in stats.items():
+        digest.update(f"{name}\0{line}\n".encode())
     return digest.hexdigest()
 
 
-def _digest_tree(digest: Any, folder: Path | str, rel: str, ignored: Callable[[str], bool]) -> None:
+def _stat_tree(
+    stats: dict[str, str], folder: Path | str, rel: str, ignored: Callable[[str], bool]
+) -> None:
     try:
         with os.scandir(folder) as found:
             entries = sorted(found, key=lambda e: e.name)
@@ -99,12 +145,11 @@ def _digest_tree(digest: Any, folder: Path | str, rel: str, ignored: Callable[[s
         name = f"{rel}/{entry.name}"
         try:
             if entry.is_dir(follow_symlinks=False):
-                _digest_tree(digest, entry.path, name, ignored)
+                _stat_tree(stats, entry.path, name, ignored)
                 continue
-            info = entry.stat()
+            stats[name] = _stat_line(entry.stat())
         except OSError:
             continue
-        digest.update(f"{name}\0{_stat_line(info)}\n".encode())
 
 
 def _stat_line(info: os.stat_result) -> str:
@@ -117,6 +162,10 @@ def manifest_path(root: Path) -> Path:
 
 def summary_path(root: Path) -> Path:
     return root / CACHE_DIR / "summary.json"
+
+
+def amendments_path(root: Path) -> Path:
+    return root / CACHE_DIR / "manifest.amended"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,7 +217,38 @@ def load_manifest(root: Path, output: Path) -> Manifest | None:
         manifest = Manifest(**{k: v for k, v in raw.items() if k != "format"})
     except TypeError:
         return None
-    return manifest if _well_formed(manifest) else None
+    if not _well_formed(manifest):
+        return None
+    for path in _amended(root):
+        if path in manifest.keys:
+            manifest.keys[path] = ""
+    return manifest
+
+
+def amend_manifest(root: Path, paths: Iterable[str]) -> None:
+    """Note files rewritten without a new manifest: their keys in it no longer hold.
+
+    An empty key makes the next planned build render them again, and keeps them
+    listed so that it removes them if the site no longer has them.
+    """
+    with amendments_path(root).open("a", encoding="utf-8") as file:
+        file.writelines(json.dumps(path) + "\n" for path in paths)
+
+
+def _amended(root: Path) -> list[str]:
+    try:
+        lines = amendments_path(root).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        try:
+            path = json.loads(line)
+        except ValueError:
+            continue  # the end of a line cut short by a killed build
+        if isinstance(path, str):
+            found.append(path)
+    return found
 
 
 def _well_formed(m: Manifest) -> bool:
@@ -207,6 +287,7 @@ def save_manifest(root: Path, manifest: Manifest) -> None:
             file.write(f"{', ' if i else ''}{json.dumps(name)}: {part}")
         file.write("}")
     temp.replace(path)
+    amendments_path(root).unlink(missing_ok=True)  # the new manifest holds them
     # After the manifest: a summary is never newer than the manifest it sums up.
     pages, feeds, files = kinds(manifest.keys)
     summary = Summary(
@@ -217,6 +298,10 @@ def save_manifest(root: Path, manifest: Manifest) -> None:
         feeds=feeds,
         files=files,
     )
+    save_summary(root, summary)
+
+
+def save_summary(root: Path, summary: Summary) -> None:
     temp = summary_path(root).with_name(f"summary.json.tmp-{os.getpid()}")
     temp.write_text(json.dumps({"format": _FORMAT, **asdict(summary)}), encoding="utf-8")
     temp.replace(summary_path(root))
@@ -225,6 +310,7 @@ def save_manifest(root: Path, manifest: Manifest) -> None:
 def forget_manifest(root: Path) -> None:
     summary_path(root).unlink(missing_ok=True)
     manifest_path(root).unlink(missing_ok=True)
+    amendments_path(root).unlink(missing_ok=True)
 
 
 class RenderCache:

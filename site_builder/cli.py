@@ -22,7 +22,6 @@ from site_builder.fresh import BuildResult, no_op
 from site_builder.model import slugify
 from site_builder.progress import TerminalProgress
 from site_builder.scaffold import GITIGNORE, REQUIREMENTS, SAMPLE_CONFIG, publish_workflow
-from site_builder.search import index_site, pagefind_command
 
 # Each command imports the stages it runs when it runs: a build with nothing to do
 # must not pay for importing Markdown, Jinja and feedgen (most of its time).
@@ -91,7 +90,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = TerminalProgress(sys.stderr)
     try:
         config = _config(args)
-        if args.search and isinstance(missing := pagefind_command(), SiteError):
+        if args.search and isinstance(missing := _pagefind(), SiteError):
             raise missing  # before building: --search without Pagefind is a usage error
         result = _build(args, config, progress)
     except BuildFailed as failure:
@@ -110,7 +109,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace, config: SiteConfig, progress: TerminalProgress) -> BuildResult:
     now = build_time()
-    unchanged, signature = no_op(config, now=now, strict=args.strict, explain=args.explain)
+    unchanged, inputs = no_op(config, now=now, strict=args.strict, explain=args.explain)
     if unchanged is not None and not args.clean:
         return unchanged
     from site_builder.build import build  # noqa: PLC0415 - see the imports
@@ -124,12 +123,20 @@ def _build(args: argparse.Namespace, config: SiteConfig, progress: TerminalProgr
         strict=args.strict,
         explain=args.explain,
         progress=progress,
-        signature=signature,
+        inputs=inputs,
     )
+
+
+def _pagefind() -> object:
+    from site_builder.search import pagefind_command  # noqa: PLC0415 - see the imports
+
+    return pagefind_command()
 
 
 def index_search(config: SiteConfig) -> int:
     """Index the site just built for /search/; the site stays as built if this fails."""
+    from site_builder.search import index_site  # noqa: PLC0415 - see the imports
+
     indexed = index_site(config.output_dir)
     if isinstance(indexed, SiteError):
         report([indexed])

@@ -15,10 +15,8 @@ import re
 import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, time
-from multiprocessing import get_context
 from pathlib import Path
 from time import time_ns
 from typing import Literal
@@ -359,6 +357,10 @@ def _pooled(
     options: _Options, names: list[str], jobs: int, progress: Progress
 ) -> Iterator[Rendered | list[SiteError]]:
     # forkserver: fork() beside the preview server's threads is unsafe.
+    # Imported here, as in build: a rebuild of a few files starts no process.
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+    from multiprocessing import get_context  # noqa: PLC0415
+
     context = get_context("forkserver" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         chunk = max(1, min(64, len(names) // (jobs * 8)))

@@ -13,16 +13,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-from feedgen.feed import FeedGenerator
-from lxml import etree
 
 from site_builder import __version__
 from site_builder.config import SiteConfig
 from site_builder.markdown import plain_text, strip_heading_anchors
 from site_builder.model import Article, Body, Source
 from site_builder.site import absolutize
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+    from lxml import etree
 
 RSS, ATOM, JSON_FEED = "application/rss+xml", "application/atom+xml", "application/feed+json"
 FEED_FILES = {RSS: "feed.xml", ATOM: "atom.xml", JSON_FEED: "feed.json"}
@@ -118,6 +120,10 @@ def article_item(article: Article, config: SiteConfig) -> FeedItem:
 
 
 def _channel(spec: FeedSpec, config: SiteConfig, kind: str) -> FeedGenerator:
+    # Imported here: feedgen and lxml are a tenth of the imports of a build, and a
+    # small rebuild rarely renders a feed.
+    from feedgen.feed import FeedGenerator  # noqa: PLC0415
+
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(config.absolute(spec.folder + FEED_FILES[kind]))
@@ -171,6 +177,8 @@ def rss_feed(spec: FeedSpec, config: SiteConfig) -> bytes:
 
 
 def atom_feed(spec: FeedSpec, config: SiteConfig) -> bytes:
+    from lxml import etree  # noqa: PLC0415 - see _channel
+
     fg = _channel(spec, config, ATOM)
     for entry in fg.entry():
         # Atom content of type "CDATA" is not a thing; Atom wants escaped HTML.

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from site_builder.cache import Manifest, Summary, inputs_signature, load_manifest, load_summary
+from site_builder.cache import Inputs, Manifest, Summary, load_manifest, load_summary, read_inputs
 from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, template_dirs
 from site_builder.errors import SiteError
 from site_builder.permalinks import LEDGER_NAME
@@ -32,31 +32,37 @@ class BuildResult:
     seconds: float
     next_scheduled: datetime | None
     explained: tuple[str, ...] = ()  # for `build --explain PATH`: why each was (not) rebuilt
+    planned: bool = True  # False: only the outputs of articles edited in place were made
 
 
 def no_op(
     config: SiteConfig, *, now: datetime, strict: bool, explain: Sequence[str] = ()
-) -> tuple[BuildResult | None, str]:
-    """What a build with nothing to do reports, or ``None``; and the inputs' signature."""
+) -> tuple[BuildResult | None, Inputs]:
+    """What a build with nothing to do reports, or ``None``; and the inputs it saw."""
     started = time.perf_counter()
     recover(config.output_dir)
-    signature = signature_of(config, strict)
-    old = _up_to_date(config, signature, now)
+    inputs = inputs_of(config, strict)
+    old = _up_to_date(config, inputs.signature, now)
     listed = load_manifest(config.root, config.output_dir) if old and explain else None
     if old is None or (explain and listed is None):
-        return None, signature
+        return None, inputs
     result = _unchanged(old, time.perf_counter() - started)
     notes = tuple(_explain_unchanged(output_rel(rel), listed) for rel in explain if listed)
-    return replace(result, explained=notes), signature
+    return replace(result, explained=notes), inputs
 
 
 def signature_of(config: SiteConfig, strict: bool) -> str:
     """What the last build must have seen for this one to have nothing to do."""
+    return inputs_of(config, strict).signature
+
+
+def inputs_of(config: SiteConfig, strict: bool) -> Inputs:
+    """Every file a build reads, as it is now, and the build's options."""
     files = [config.root / CONFIG_NAME, config.root / LEDGER_NAME]
     folders = [(config.content_dir, is_ignored)]
     folders += [(folder, _nothing) for folder in template_dirs(config)]
     options = (config.fingerprint(), str(config.output_dir), strict)
-    return inputs_signature(config.root, files, folders, *options)
+    return read_inputs(config.root, files, folders, *options)
 
 
 def _nothing(name: str) -> bool:

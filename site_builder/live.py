@@ -33,7 +33,7 @@ from site_builder.fresh import BuildResult, signature_of
 from site_builder.model import Article, Entry, OutputSpec
 from site_builder.outputs import card
 from site_builder.site import copies_of, placement, retext
-from site_builder.writer import recover, replace_files
+from site_builder.writer import holds, recover, replace_files
 
 
 @dataclass(slots=True)
@@ -128,7 +128,9 @@ class LiveBuild:
         for path in candidates & p.graph.feeds.keys():
             p.graph.feeds[path].renew()
         rendered, reads = _render(last.specs, sorted(candidates))
-        changed = [(path, data) for path, data in rendered if _differs(self.config, path, data)]
+        changed = [
+            (path, data) for path, data in rendered if not holds(self.config.output_dir, path, data)
+        ]
         if changed:
             # Forgotten first: a preview killed mid-write must not leave a trusted manifest.
             forget_manifest(self.config.root)
@@ -207,10 +209,3 @@ def _render(
     if problems:
         raise BuildFailed(problems)
     return rendered, reads
-
-
-def _differs(config: SiteConfig, rel: str, data: bytes) -> bool:
-    try:
-        return (config.output_dir / rel).read_bytes() != data
-    except OSError:
-        return True

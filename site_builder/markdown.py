@@ -11,6 +11,7 @@ what Markdown itself makes is kept, raw HTML is reduced to a safe subset.
 from __future__ import annotations
 
 import html
+import importlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -96,9 +97,15 @@ class Rendered:
 
 @cache
 def _converter(optional: frozenset[str]) -> markdown.Markdown:
-    extensions = [*_ALWAYS, *sorted(optional)]
-    config = {name: _CONFIG[name] for name in extensions if name in _CONFIG}
-    return markdown.Markdown(extensions=extensions, extension_configs=config, output_format="html")
+    # Extensions made here, not named: Markdown looks a name up among the entry points
+    # of every installed package, a tenth of the time of a build after a small edit.
+    extensions = [
+        importlib.import_module(f"markdown.extensions.{name}").makeExtension(
+            **_CONFIG.get(name, {})
+        )
+        for name in (*_ALWAYS, *sorted(optional))
+    ]
+    return markdown.Markdown(extensions=extensions, output_format="html")
 
 
 @cache

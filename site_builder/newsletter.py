@@ -12,15 +12,15 @@ import functools
 import html
 import re
 import textwrap
-from importlib.metadata import version
 
 import css_inline
 
+from site_builder.cache import installed_version
 from site_builder.errors import TemplateError
 from site_builder.model import ATTR_VALUE
 
 # Part of every email's key: another inliner may write other bytes from the same page.
-INLINER_VERSION = version("css-inline")
+INLINER_VERSION = installed_version("css-inline")
 TEXT_WIDTH = 72  # the conventional width of a plain-text mail body
 
 # A link with its URL in either quotes or none, as editors paste raw HTML, and its

@@ -129,7 +129,7 @@ class SiteView:
 
     __slots__ = ("_site", "_used")
 
-    def __init__(self, site: Site, used: set[str]) -> None:
+    def __init__(self, site: object, used: set[str]) -> None:
         self._site, self._used = site, used
 
     def __getattr__(self, name: str) -> Any:
@@ -200,6 +200,49 @@ def _shown_sources(
                 _shown_sources(item, full, cards, by_url)
 
 
+@dataclass(frozen=True, slots=True)
+class PageRecipe:
+    """What a page is rendered from, apart from the site: kept so that a build that
+    does not plan the whole site can render it again (``render_page``)."""
+
+    template: str
+    url: str
+    links: tuple[FeedLink, ...]
+    context: dict[str, Any]
+    finish: Callable[[bytes], bytes] | None = None
+
+
+def render_page(
+    env: jinja2.Environment, site: object, recipe: PageRecipe
+) -> tuple[bytes, frozenset[str]]:
+    """A page's bytes, and the parts of ``site`` its template read."""
+    used: set[str] = set()
+    context = {"site": SiteView(site, used), "page_url": recipe.url, "feeds": recipe.links}
+    data = render(env, recipe.template, {**context, **recipe.context})
+    return (recipe.finish(data) if recipe.finish else data), frozenset(used)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFeed:
+    """A feed of the newest ``feed_size`` of ``articles``, in full."""
+
+    articles: tuple[Article, ...]
+    title: str
+    description: str
+    page_url: str
+    folder: str
+
+    def spec(self, config: SiteConfig) -> FeedSpec:
+        return site_feed(
+            self.articles,
+            config,
+            title=self.title,
+            description=self.description,
+            page_url=self.page_url,
+            folder=self.folder,
+        )
+
+
 @dataclass(slots=True)
 class OutputGraph:
     """Which outputs show which articles, and how: what the preview renders again after
@@ -208,6 +251,8 @@ class OutputGraph:
     shows: dict[str, tuple[object, ...]] = field(default_factory=dict)  # path → what it shows
     in_full: set[str] = field(default_factory=set)  # paths that show all theirs in full
     feeds: dict[str, Remade[Any]] = field(default_factory=dict)  # path → its feed's items
+    recipes: dict[str, PageRecipe] = field(default_factory=dict)  # every page's, by path
+    article_feeds: dict[str, ArticleFeed] = field(default_factory=dict)  # feed file → its feed
     # source → paths showing it in full, and paths showing its card; made on first use
     _index: tuple[dict[str, set[str]], dict[str, set[str]]] | None = None
 
@@ -265,7 +310,7 @@ class _Planner:
     def __init__(self, site: Site, env: jinja2.Environment, config: SiteConfig) -> None:
         self.site, self.env, self.config = site, env, config
         self.base_key = _digest(config.fingerprint())
-        self.site_feeds = _site_feed(site, config)
+        self.site_feeds = _site_feed(site, config).spec(config)
         self._site_links = self.site_feeds.links()
         # Every page of a list links the same feeds: one tuple and one digest for them all.
         self._link_sets: dict[tuple[FeedLink, ...], tuple[tuple[FeedLink, ...], str]] = {}
@@ -324,8 +369,9 @@ class _Planner:
         chain = self._chains[template]
         path = output_path(url)
         self.graph.shows[path] = shows
+        recipe = self.graph.recipes[path] = PageRecipe(template, url, links, context, finish)
         shown = _digest(template, url, key_parts, links_digest)
-        self.add(path, self._renderer(template, url, links, context, finish), chain, shown)
+        self.add(path, functools.partial(render_page, self.env, self.site, recipe), chain, shown)
 
     def _feed_links(self, feeds: Sequence[FeedLink]) -> tuple[tuple[FeedLink, ...], str]:
         links = (*self._site_links, *feeds)
@@ -333,22 +379,6 @@ class _Planner:
         if known is None:
             known = self._link_sets[links] = (links, _digest(links))
         return known
-
-    def _renderer(
-        self,
-        template: str,
-        url: str,
-        links: tuple[FeedLink, ...],
-        context: dict[str, Any],
-        finish: Callable[[bytes], bytes] | None,
-    ) -> Render:
-        def make() -> tuple[bytes, frozenset[str]]:
-            used: set[str] = set()
-            ctx = {"site": SiteView(self.site, used), "page_url": url, "feeds": links, **context}
-            data = render(self.env, template, ctx)
-            return (finish(data) if finish else data), frozenset(used)
-
-        return make
 
     def feed(
         self,
@@ -376,15 +406,21 @@ class _Planner:
             self.add_bytes(path, functools.partial(_feed_bytes, kind, remade, self.config), spec)
         return spec
 
+    def article_feed(self, feed: ArticleFeed, group: str, label: str) -> FeedSpec:
+        """A feed of articles in full (see ``feed``)."""
+        spec = self.feed(functools.partial(feed.spec, self.config), feed.articles, group, label)
+        for kind in FEED_FILES:
+            self.graph.article_feeds[output_path(spec.url(kind))] = feed
+        return spec
+
 
 def _feed_bytes(kind: str, remade: Remade[FeedSpec], config: SiteConfig) -> bytes:
     return render_feed(kind, remade.value, config)
 
 
-def _site_feed(site: Site, config: SiteConfig) -> FeedSpec:
-    return site_feed(
-        site.articles,
-        config,
+def _site_feed(site: Site, config: SiteConfig) -> ArticleFeed:
+    return ArticleFeed(
+        site.articles[: config.feed_size],
         title=config.title,
         description=config.description,
         page_url="/",
@@ -435,10 +471,9 @@ def _articles(p: _Planner) -> None:
         p.page(page.url, "page.html", _article_key(page, p), (page,), article=page)
 
 
-def _term_feed(listing: Listing, taxonomy: Taxonomy, p: _Planner) -> FeedSpec:
-    return site_feed(
-        listing.articles,
-        p.config,
+def _term_feed(listing: Listing, taxonomy: Taxonomy, p: _Planner) -> ArticleFeed:
+    return ArticleFeed(
+        listing.articles[: p.config.feed_size],
         title=f"{p.config.title}: {listing.term.name}",
         description=f"{taxonomy.singular} {listing.term.name} on {p.config.title}",
         page_url=listing.term.url,
@@ -454,13 +489,8 @@ def _taxonomies(p: _Planner) -> None:
             f"/{taxonomy.name}/", "taxonomy.html", index_key, taxonomy=taxonomy, listings=listings
         )
         for listing in listings:
-            shown = listing.articles[: p.config.feed_size]
-            spec = p.feed(
-                functools.partial(_term_feed, listing, taxonomy, p),
-                shown,
-                taxonomy.title,
-                listing.term.name,
-            )
+            feed = _term_feed(listing, taxonomy, p)
+            spec = p.article_feed(feed, taxonomy.title, listing.term.name)
             links = spec.links()
             for page in paginate(listing.articles, p.config.per_page, listing.term.url):
                 p.page(
@@ -690,8 +720,7 @@ def plan_outputs(
     _taxonomies(p)
     _archive(p)
     _digests(p)
-    shown = p.site.articles[: config.feed_size]
-    p.feed(functools.partial(_site_feed, site, config), shown, "Whole site", "Every story")
+    p.article_feed(_site_feed(site, config), "Whole site", "Every story")
     _feed_directory(p)
     # The page is always there; the index it queries is made by `build --search`.
     p.page("/search/", "search.html", ())

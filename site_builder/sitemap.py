@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from html import escape
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 from site_builder.config import SiteConfig
 
@@ -17,7 +17,7 @@ def sitemap_xml(pages: Iterable[tuple[str, datetime | None]], config: SiteConfig
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
     ]
     for url, modified in pages:
-        loc = escape(quote(config.absolute(url), safe=":/?&=#%~+@"))
+        loc = escape(quote(config.absolute(url), safe=":/?&=#%~+@"), quote=False)
         lastmod = f"<lastmod>{modified.isoformat()}</lastmod>" if modified else ""
         lines.append(f"  <url><loc>{loc}</loc>{lastmod}</url>")
     lines.append("</urlset>")

@@ -15,8 +15,6 @@ last one removed.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import json
 import os
 import re
@@ -146,6 +144,8 @@ def _start_tree(folder: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two folders in one atomic step where the kernel can (Linux renameat2)."""
+    import ctypes.util  # noqa: PLC0415 - here: a small rebuild is mostly imports
+
     libc_name = ctypes.util.find_library("c")
     if os.name != "posix" or libc_name is None:
         return False
@@ -212,7 +212,7 @@ def write_site(output: Path, files: Iterable[tuple[str, bytes]], *, force: bool 
         for rel, data in files:
             _put(staging, rel, data)
             written.add(rel)
-            if live and not _holds(output, rel, data):
+            if live and not holds(output, rel, data):
                 differ.add(rel)
             count += 1
         _prune(staging, written)
@@ -223,7 +223,7 @@ def write_site(output: Path, files: Iterable[tuple[str, bytes]], *, force: bool 
     return count
 
 
-def _holds(root: Path, rel: str, data: bytes) -> bool:
+def holds(root: Path, rel: str, data: bytes) -> bool:
     """Whether ``root/rel`` is a regular file holding exactly ``data``."""
     path = os.path.join(root, rel)  # noqa: PTH118 - one per page: pathlib costs more
     try:

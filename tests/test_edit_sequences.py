@@ -3,8 +3,9 @@
 Hypothesis draws sequences of the edits an editor makes (add, retitle, redate, retag,
 rewrite, rename, delete an article; edit a template, a static file, site.toml). Each
 sequence is applied to two copies of one site: one rebuilt by `build` (planned in
-full, written through the spare), one by the preview's in-place rebuilds. After
-every step both must equal a clean build of the same files.
+full, or after text edits from what the last build kept, written through the
+spare), one by the preview's in-place rebuilds. After every step both must equal a
+clean build of the same files.
 """
 
 from __future__ import annotations
@@ -98,9 +99,19 @@ class Site:
         self.touched.append(rel)
 
     def write(self, root: Path) -> None:
+        """Save the files that changed, as an editor does: the others keep their stat."""
         for rel in self.gone:
             (root / rel).unlink(missing_ok=True)
-        write_files(root, self.files)
+        write_files(
+            root, {rel: text for rel, text in self.files.items() if _read(root / rel) != text}
+        )
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
 
 
 def _retitle(site: Site, name: str) -> None:

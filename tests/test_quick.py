@@ -1,0 +1,142 @@
+"""A build after an edit of articles' text renders their outputs without planning the site.
+
+Each test builds a small site, edits it as an editor would (one file saved), and
+checks what the next ``build`` did (``planned``: whether it planned the whole site)
+and that ``output/`` equals a clean build of the same files in a folder of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from site_builder.errors import BuildFailed
+from tests.conftest import MakeSite, article, build_at
+from tests.test_output_safety import snapshot
+
+SUMMARY = "'What the lists show.'"
+
+
+def story(n: int, body: str = "First paragraph.", **fields: str) -> str:
+    tags = "[chips, linux]" if n % 2 else "[chips]"
+    return article(f"Story {n}", f"2026-11-{10 + n:02d} 09:00", body, tags=tags, **fields)
+
+
+def stories(count: int = 8) -> dict[str, str]:
+    return {f"content/articles/story-{n}.md": story(n, summary=SUMMARY) for n in range(count)}
+
+
+def edit(root: Path, n: int, body: str, **fields: str) -> None:
+    fields.setdefault("summary", SUMMARY)
+    (root / f"content/articles/story-{n}.md").write_text(story(n, body, **fields), encoding="utf-8")
+
+
+def clean_build(root: Path, tmp: Path) -> dict[str, bytes]:
+    """A clean build of the same files, in a site folder of its own."""
+    copy = tmp / "clean"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("output", ".output.*", ".site-*"))
+    build_at(copy, incremental=False)
+    return snapshot(copy / "output")
+
+
+@pytest.fixture
+def site(make_site: MakeSite) -> Path:
+    root = make_site(stories())
+    assert build_at(root).planned
+    return root
+
+
+def test_a_body_edit_renders_its_page_without_planning(site: Path, tmp_path: Path) -> None:
+    edit(site, 2, "First paragraph.\n\nA second paragraph, added later.")
+    result = build_at(site)
+    assert not result.planned
+    assert result.written == ("articles/story-2/index.html",)
+    page = (site / "output/articles/story-2/index.html").read_text(encoding="utf-8")
+    assert "A second paragraph, added later." in page
+    assert snapshot(site / "output") == clean_build(site, tmp_path)
+    again = build_at(site)
+    assert again.written == () and again.skipped == result.pages + result.feeds + result.files
+
+
+def test_the_newest_story_edited_updates_the_feeds_that_carry_it(
+    site: Path, tmp_path: Path
+) -> None:
+    edit(site, 7, "First paragraph.\n\nLate news: the *chip* shipped.")
+    result = build_at(site)
+    assert not result.planned
+    assert {"feed.xml", "atom.xml", "feed.json", "tags/chips/feed.xml"} <= set(result.written)
+    for feed in ("feed.xml", "atom.xml", "tags/linux/atom.xml"):
+        parsed = feedparser.parse((site / "output" / feed).read_bytes())
+        assert parsed.bozo == 0
+        newest = parsed.entries[0]
+        assert newest.title == "Story 7"
+        assert "Late news: the <em>chip</em> shipped." in newest.content[0].value
+    assert snapshot(site / "output") == clean_build(site, tmp_path)
+
+
+def test_edits_of_what_lists_show_are_planned(site: Path, tmp_path: Path) -> None:
+    edit(site, 3, "First paragraph.", summary="'Another summary.'")
+    assert build_at(site).planned
+    assert snapshot(site / "output") == clean_build(site, tmp_path)
+    (site / "content/articles/story-3.md").write_text(
+        article("Story three, retitled", "2026-11-13 09:00", "First paragraph.", tags="[chips]"),
+        encoding="utf-8",
+    )
+    assert build_at(site).planned
+    assert snapshot(site / "output") == clean_build(site, tmp_path)
+
+
+def test_a_template_or_a_new_article_is_planned(site: Path, tmp_path: Path) -> None:
+    edit(site, 1, "First paragraph.\n\nMore.")
+    (site / "templates").mkdir()
+    (site / "templates/404.html").write_text(
+        '{% extends "base.html" %}{% block content %}<p>Gone.</p>{% endblock %}\n',
+        encoding="utf-8",
+    )
+    assert build_at(site).planned
+    (site / "content/articles/story-9.md").write_text(story(9), encoding="utf-8")
+    assert build_at(site).planned
+    assert snapshot(site / "output") == clean_build(site, tmp_path)
+
+
+def test_an_edit_undone_after_a_quick_build_is_rebuilt_by_the_planned_one(
+    site: Path, tmp_path: Path
+) -> None:
+    """The manifest still holds the page's old key: a planned build must not trust it."""
+    before = (site / "content/articles/story-4.md").read_text(encoding="utf-8")
+    edit(site, 4, "First paragraph.\n\nA sentence the editor takes back.")
+    assert not build_at(site).planned
+    (site / "content/articles/story-4.md").write_text(before, encoding="utf-8")
+    (site / "content/articles/story-8.md").write_text(story(8), encoding="utf-8")
+    result = build_at(site)
+    assert result.planned and "articles/story-4/index.html" in result.written
+    assert snapshot(site / "output") == clean_build(site, tmp_path)
+
+
+def test_a_broken_edit_is_reported_with_its_line(site: Path) -> None:
+    path = site / "content/articles/story-5.md"
+    path.write_text("---\ntitle: Story 5\ndate: 2026-11-15\ntags: [chips\n---\n\nText.\n")
+    with pytest.raises(BuildFailed) as failure:
+        build_at(site)
+    reports = [p.report() for p in failure.value.problems]
+    assert any(r.startswith("content/articles/story-5.md:4:") for r in reports), reports
+
+
+def test_a_damaged_record_gives_a_planned_build(site: Path, tmp_path: Path) -> None:
+    (site / ".site-builder/quick.sqlite").write_bytes(b"not a database" * 100)
+    edit(site, 6, "First paragraph.\n\nAfter the damage.")
+    assert build_at(site).planned
+    edit(site, 6, "First paragraph.\n\nAfter the damage, again.")
+    assert not build_at(site).planned
+    assert snapshot(site / "output") == clean_build(site, tmp_path)
+
+
+def test_another_output_folder_is_planned(site: Path, tmp_path: Path) -> None:
+    edit(site, 2, "First paragraph.\n\nElsewhere.")
+    result = build_at(site, output=tmp_path / "elsewhere")
+    assert result.planned
+    assert snapshot(tmp_path / "elsewhere") == clean_build(site, tmp_path)

@@ -27,7 +27,7 @@ from site_builder.config import SiteConfig, is_ignored
 from site_builder.errors import BuildFailed, ContentError, SiteError
 from site_builder.frontmatter import read_fields, split_front_matter
 from site_builder.markdown import OPTIONS_VERSION, render_markdown
-from site_builder.model import Body, Entry, Progress, no_progress, slugify
+from site_builder.model import Body, Entry, Progress, no_progress, pickled_by_fields, slugify
 
 PAGES_DIR = "pages"
 DIGESTS_DIR = "digests"  # introductions to digest issues: 2021-w33.md, 2021-08-17.md
@@ -170,6 +170,7 @@ def _cache_key(path: str, digest: str, timezone: str, allow_html: bool) -> str:
     return hashlib.sha256(f"{options}\0{path}\0{digest}".encode()).hexdigest()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class _Options:
     """What rendering a file depends on besides its bytes; one shared by every entry."""
@@ -179,6 +180,7 @@ class _Options:
     allow_html: bool
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class _Stored:
     """Fetches a body from the render cache (``Body.fetch``)."""

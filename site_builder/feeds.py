@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 from site_builder import __version__
 from site_builder.config import SiteConfig
 from site_builder.markdown import plain_text, strip_heading_anchors
-from site_builder.model import Article, Body, Source
+from site_builder.model import Article, Body, Source, pickled_by_fields
 from site_builder.site import absolutize
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedLink:
     """An autodiscovery link: ``<link rel="alternate" type=... href=...>``."""

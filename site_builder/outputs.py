@@ -40,6 +40,7 @@ from site_builder.model import (
     Site,
     Source,
     Term,
+    pickled_by_fields,
 )
 from site_builder.newsletter import INLINER_VERSION, inline_css
 from site_builder.opml import OutlineFeed, OutlineGroup, opml_document
@@ -200,6 +201,7 @@ def _shown_sources(
                 _shown_sources(item, full, cards, by_url)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PageRecipe:
     """What a page is rendered from, apart from the site: kept so that a build that
@@ -222,6 +224,7 @@ def render_page(
     return (recipe.finish(data) if recipe.finish else data), frozenset(used)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ArticleFeed:
     """A feed of the newest ``feed_size`` of ``articles``, in full."""

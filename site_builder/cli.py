@@ -22,6 +22,7 @@ from site_builder.fresh import BuildResult, no_op
 from site_builder.model import slugify
 from site_builder.progress import TerminalProgress
 from site_builder.scaffold import GITIGNORE, REQUIREMENTS, SAMPLE_CONFIG, publish_workflow
+from site_builder.writer import spare_trails_by
 
 # Each command imports the stages it runs when it runs: a build with nothing to do
 # must not pay for importing Markdown, Jinja and feedgen (most of its time).
@@ -135,14 +136,24 @@ def _pagefind() -> object:
 
 def index_search(config: SiteConfig) -> int:
     """Index the site just built for /search/; the site stays as built if this fails."""
-    from site_builder.search import index_site  # noqa: PLC0415 - see the imports
+    from site_builder.search import BUNDLE_DIR, index_site  # noqa: PLC0415 - see the imports
 
+    bundle = config.output_dir / BUNDLE_DIR
+    old = _files_below(bundle)
     indexed = index_site(config.output_dir)
     if isinstance(indexed, SiteError):
         report([indexed])
         return EXIT_ERRORS
+    # The index is written into the live site, after the build: the spare the next
+    # build stages from must take it from there, or that build would drop it.
+    rels = sorted(f"{BUNDLE_DIR}/{rel}" for rel in old | _files_below(bundle))
+    spare_trails_by(config.output_dir, rels)
     print(f"Search: indexed {indexed.pages} pages into {indexed.bundle.name}/")
     return EXIT_OK
+
+
+def _files_below(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
 def cmd_next_publish(args: argparse.Namespace) -> int:

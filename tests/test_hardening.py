@@ -312,12 +312,16 @@ def test_safe_target_refuses_device_names_on_windows(tmp_path: Path, rel: str) -
 
 
 def outside_output(root: Path) -> list[str]:
-    """Files a build made outside output/, the cache and the permalink ledger (which the
-    build keeps in the site on purpose); content and config were there before."""
+    """Files a build made outside output/, the cache, the permalink ledger (which the
+    build keeps in the site on purpose) and the spare (a copy of output/, file for
+    file); content and config were there before."""
     made = []
     for path in root.parent.rglob("*"):
         rel = path.relative_to(root.parent).as_posix()
-        inside = rel.startswith(("site/output/", "site/.site-builder/", "site/content/"))
+        spare = rel.removeprefix("site/.output.spare/")
+        inside = rel.startswith(("site/output/", "site/.site-builder/", "site/content/")) or (
+            spare != rel and ((root / "output" / spare).is_file() or spare == SPARE_STATE)
+        )
         if path.is_file() and not inside and rel not in ("site/site.toml", LEDGER_PATH):
             made.append(rel)
     return made

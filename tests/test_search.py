@@ -21,6 +21,7 @@ from site_builder.cli import parser
 from site_builder.errors import ConfigError
 from site_builder.search import BUNDLE_DIR, SearchResult, index_site
 from tests.conftest import SITE_TOML, MakeSite, article, build_at, copy_bundled_site
+from tests.test_output_safety import snapshot
 
 SEED_TITLE = "Huawei May Start Selling 3rd Party Phones"
 HAS_PAGEFIND = importlib.util.find_spec("pagefind") is not None
@@ -112,7 +113,7 @@ def test_indexing_again_replaces_the_index_and_leaves_nothing_behind(
     second = index_site(root / "output")
     assert isinstance(second, SearchResult) and second.pages == 1
     assert sorted(p.name for p in root.iterdir()) == sorted(
-        [".site-builder", "content", "output", "permalinks.json", "site.toml"]
+        [".output.spare", ".site-builder", "content", "output", "permalinks.json", "site.toml"]
     )
 
 
@@ -133,6 +134,25 @@ def test_build_search_option_indexes_after_building(make_site: MakeSite) -> None
     root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
     assert main(["build", "--source", str(root), "--jobs", "1", "--search"]) == 0
     assert (root / "output" / BUNDLE_DIR / "pagefind-ui.js").is_file()
+
+
+@needs_pagefind
+def test_the_index_is_kept_by_the_next_builds(make_site: MakeSite) -> None:
+    """Pagefind writes into the live site after the build; the next builds stage from
+    the spare, which must take the index from the live site."""
+    from site_builder.cli import main
+
+    root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
+    assert main(["build", "--source", str(root), "--jobs", "1", "--search"]) == 0
+    bundle = snapshot(root / "output" / BUNDLE_DIR)
+    assert "pagefind-ui.js" in bundle
+    edited = article("A", "2026-11-17", "Quokka facts.\n\nMore of them.")
+    (root / "content/articles/a.md").write_text(edited, encoding="utf-8")
+    assert main(["build", "--source", str(root), "--jobs", "1"]) == 0
+    assert snapshot(root / "output" / BUNDLE_DIR) == bundle
+    (root / "content/articles/b.md").write_text(article("B", "2026-11-18", "Numbats."))
+    assert main(["build", "--source", str(root), "--jobs", "1"]) == 0
+    assert snapshot(root / "output" / BUNDLE_DIR) == bundle
 
 
 class _Quiet(SimpleHTTPRequestHandler):

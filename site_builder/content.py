@@ -193,6 +193,12 @@ class _Stored:
         return _stored_body(self.options, self.name, self.key)
 
 
+def source_key(body: Body) -> str:
+    """The render cache's key of the file a body was rendered from ("" when held): the
+    same for the same bytes and options, wherever and whenever the file was written."""
+    return body.fetch.key if isinstance(body.fetch, _Stored) else ""
+
+
 @functools.lru_cache(maxsize=64)  # the newest stories are in most feeds
 def _stored_body(options: _Options, name: str, key: str) -> str:
     """From the cache; rendered again if another build has since dropped it."""

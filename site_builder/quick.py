@@ -38,7 +38,7 @@ from site_builder.cache import (
     save_summary,
 )
 from site_builder.config import SiteConfig
-from site_builder.content import load_files
+from site_builder.content import load_files, source_key
 from site_builder.errors import SiteError
 from site_builder.feeds import FEED_FILES, render_feed
 from site_builder.fresh import BuildResult, inputs_of
@@ -147,7 +147,7 @@ def remember(
             db.execute("DELETE FROM meta")
             if inputs.signature != manifest.inputs:
                 return  # an input changed during the build: the next one plans
-            _keep_rows(db, site, graph, entries, manifest=manifest, inputs=inputs)
+            _keep_rows(db, site, graph, entries, manifest)
             meta = _meta(site, graph, manifest, inputs)
             db.execute("INSERT INTO meta VALUES (1, ?)", (_pickled(meta),))
     except (sqlite3.Error, OSError, pickle.PicklingError):
@@ -168,9 +168,7 @@ def _keep_rows(
     site: Site,
     graph: OutputGraph,
     entries: Iterable[Entry],
-    *,
     manifest: Manifest,
-    inputs: Inputs,
 ) -> None:
     """Rows for the entries whose page or file changed; none for those gone."""
     placed = {a.source_path: a for a in (*site.articles, *site.pages)}
@@ -181,7 +179,8 @@ def _keep_rows(
     def fresh() -> Iterator[tuple[str, str, bytes]]:  # one at a time: 2.6 KB an article
         for source, article in placed.items():
             page = output_path(article.url)
-            key = f"{manifest.keys.get(page, '')}:{inputs.stats.get(source, '')}"
+            # Not the file's stat: a fresh checkout (CI with the cache restored) keeps rows.
+            key = f"{manifest.keys.get(page, '')}:{source_key(article.body)}"
             if kept.get(source) != key:
                 yield source, key, _pickled(_row(own[source], article, page, graph.recipes[page]))
 

@@ -140,3 +140,17 @@ def test_another_output_folder_is_planned(site: Path, tmp_path: Path) -> None:
     result = build_at(site, output=tmp_path / "elsewhere")
     assert result.planned
     assert snapshot(tmp_path / "elsewhere") == clean_build(site, tmp_path)
+
+
+def test_after_every_file_is_written_again_text_edits_stay_quick(
+    site: Path, tmp_path: Path
+) -> None:
+    """A fresh checkout gives every file a new stat: the build after it is planned, and
+    the rows it keeps still serve the next text edit."""
+    for path in [site / "site.toml", *sorted((site / "content").rglob("*.md"))]:
+        path.write_bytes(path.read_bytes())
+    assert build_at(site).planned
+    edit(site, 0, "First paragraph.\n\nChecked out again.")
+    result = build_at(site)
+    assert not result.planned and result.written == ("articles/story-0/index.html",)
+    assert snapshot(site / "output") == clean_build(site, tmp_path)

@@ -30,7 +30,7 @@ from site_builder.cache import (
 from site_builder.config import SiteConfig
 from site_builder.content import load_content
 from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
-from site_builder.fresh import BuildResult, no_op, output_rel, signature_of
+from site_builder.fresh import BuildResult, no_op, output_rel, with_ledger_written
 from site_builder.model import Entry, OutputSpec, Progress, Site, no_progress
 from site_builder.outputs import TEMPLATES, OutputGraph, SiteKeys, plan_outputs
 from site_builder.permalinks import (
@@ -401,7 +401,7 @@ def build(
     return write_planned(
         config,
         p,
-        inputs.signature,
+        inputs,
         incremental=incremental,
         force=force,
         strict=strict,
@@ -447,7 +447,7 @@ _WHY_PARTS = (
 def write_planned(
     config: SiteConfig,
     p: Plan,
-    signature: str,
+    inputs: Inputs,
     *,
     incremental: bool,
     force: bool = False,
@@ -459,7 +459,7 @@ def write_planned(
 ) -> tuple[BuildResult, Manifest]:
     """Write what a plan changed (or all of it), then the ledger and the manifest.
 
-    ``signature`` is what the inputs looked like when the plan was made.
+    ``inputs`` is what the input files looked like when the plan was made.
     """
     with readers_closed():  # bodies were fetched for pages and feeds
         with _collector_paused():  # the manifest is a few objects per output, all kept
@@ -475,18 +475,18 @@ def write_planned(
         manifest.parts.update((name, p.keys.part(name)) for name in reads)
         due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
         if _save_ledger(config, p.ledger):
-            signature = signature_of(config, strict)  # the ledger is an input we just wrote
+            inputs = with_ledger_written(inputs, config)
         # A build with warnings is never skipped: they must be shown again (and --strict'ed).
         manifest = replace(
             manifest,
             output=str(config.output_dir),
-            inputs="" if p.warnings else signature,
+            inputs="" if p.warnings else inputs.signature,
             valid_until=due,
         )
         with _collector_paused():
             save_manifest(config.root, manifest)
             if manifest.inputs:
-                remember(config, p.site, p.graph, p.entries, manifest, strict=strict)
+                remember(config, p.site, p.graph, p.entries, manifest=manifest, inputs=inputs)
         result = result_of(p, written, removed, time.perf_counter() - started)
         notes = tuple(_explain(rel, p, old, result, why_full) for rel in map(output_rel, explain))
         return replace(result, explained=notes), manifest

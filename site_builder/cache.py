@@ -112,15 +112,26 @@ def read_inputs(
     can set back (a file rewritten with its old size and modification time). A build
     with nothing to do costs a walk, made with ``os.scandir``: most of its time.
     """
-    stats: dict[str, str] = {}
-    for path in files:
-        with contextlib.suppress(OSError):
-            stats[path.name] = _stat_line(path.stat())
+    stats = files_stats(files)
     for folder, ignored in folders:
         prefix = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else str(folder)
         _stat_tree(stats, folder, prefix, ignored)
     digest = hashlib.sha256(repr((code_fingerprint(), options)).encode()).hexdigest()
-    return Inputs(stats, digest, _signature(stats, digest))
+    return inputs_from(stats, digest)
+
+
+def files_stats(files: Iterable[Path]) -> dict[str, str]:
+    """The stat lines of single input files, by name; none for a missing one."""
+    stats: dict[str, str] = {}
+    for path in files:
+        with contextlib.suppress(OSError):
+            stats[path.name] = _stat_line(path.stat())
+    return stats
+
+
+def inputs_from(stats: dict[str, str], options: str) -> Inputs:
+    """Inputs with these stats, in walk order (single files first), and options."""
+    return Inputs(stats, options, _signature(stats, options))
 
 
 def _signature(stats: Mapping[str, str], options: str) -> str:

@@ -10,8 +10,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
-from site_builder.cache import Inputs, Manifest, Summary, load_manifest, load_summary, read_inputs
+from site_builder.cache import (
+    Inputs,
+    Manifest,
+    Summary,
+    files_stats,
+    inputs_from,
+    load_manifest,
+    load_summary,
+    read_inputs,
+)
 from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, template_dirs
 from site_builder.errors import SiteError
 from site_builder.permalinks import LEDGER_NAME
@@ -51,18 +61,26 @@ def no_op(
     return replace(result, explained=notes), inputs
 
 
-def signature_of(config: SiteConfig, strict: bool) -> str:
-    """What the last build must have seen for this one to have nothing to do."""
-    return inputs_of(config, strict).signature
-
-
 def inputs_of(config: SiteConfig, strict: bool) -> Inputs:
     """Every file a build reads, as it is now, and the build's options."""
-    files = [config.root / CONFIG_NAME, config.root / LEDGER_NAME]
     folders = [(config.content_dir, is_ignored)]
     folders += [(folder, _nothing) for folder in template_dirs(config)]
     options = (config.fingerprint(), str(config.output_dir), strict)
-    return read_inputs(config.root, files, folders, *options)
+    return read_inputs(config.root, _single_files(config), folders, *options)
+
+
+def _single_files(config: SiteConfig) -> list[Path]:
+    return [config.root / CONFIG_NAME, config.root / LEDGER_NAME]
+
+
+def with_ledger_written(inputs: Inputs, config: SiteConfig) -> Inputs:
+    """``inputs`` after the build wrote permalinks.json itself: its stat read again,
+    every other file's as the build saw it (one edited meanwhile still counts as changed)."""
+    singles = files_stats(_single_files(config))
+    singles[CONFIG_NAME] = inputs.stats.get(CONFIG_NAME, "")
+    stats = {name: line for name, line in singles.items() if line}
+    stats.update((name, line) for name, line in inputs.stats.items() if name not in singles)
+    return inputs_from(stats, inputs.options)
 
 
 def _nothing(name: str) -> bool:

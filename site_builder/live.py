@@ -29,7 +29,7 @@ from site_builder.cache import (
 from site_builder.config import SiteConfig
 from site_builder.content import load_files
 from site_builder.errors import BuildFailed, SiteError
-from site_builder.fresh import BuildResult, signature_of
+from site_builder.fresh import BuildResult, inputs_of
 from site_builder.model import Article, Entry, OutputSpec
 from site_builder.outputs import card
 from site_builder.site import copies_of, placement, retext
@@ -71,12 +71,12 @@ class LiveBuild:
     def _full(self, now: datetime, started: float) -> BuildResult:
         self._last = None  # a failure below leaves nothing to patch
         recover(self.config.output_dir)
-        signature = signature_of(self.config, self.strict)
+        inputs = inputs_of(self.config, self.strict)
         p = plan(self.config, now=now, jobs=self.jobs, strict=self.strict)
         result, manifest = write_planned(
             self.config,
             p,
-            signature,
+            inputs,
             incremental=True,
             strict=self.strict,
             jobs=self.jobs,

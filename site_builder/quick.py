@@ -41,7 +41,7 @@ from site_builder.config import SiteConfig
 from site_builder.content import load_files, source_key
 from site_builder.errors import SiteError
 from site_builder.feeds import FEED_FILES, render_feed
-from site_builder.fresh import BuildResult, inputs_of
+from site_builder.fresh import BuildResult
 from site_builder.model import Article, Entry, Site, pickled_by_fields
 from site_builder.outputs import ArticleFeed, OutputGraph, PageRecipe, card, render_page
 from site_builder.site import output_path, placement, retext
@@ -133,20 +133,18 @@ def remember(
     site: Site,
     graph: OutputGraph,
     entries: Iterable[Entry],
-    manifest: Manifest,
     *,
-    strict: bool,
+    manifest: Manifest,
+    inputs: Inputs,
 ) -> None:
-    """Keep what ``edit_in_place`` needs after a build that wrote ``manifest``.
+    """Keep what ``edit_in_place`` needs after a build that wrote ``manifest`` from
+    ``inputs`` (the input files as the build saw them).
 
     Rows are rewritten only for entries whose page or file changed.
     """
-    inputs = inputs_of(config, strict)
     try:
         with _store(config.root) as db:
             db.execute("DELETE FROM meta")
-            if inputs.signature != manifest.inputs:
-                return  # an input changed during the build: the next one plans
             _keep_rows(db, site, graph, entries, manifest)
             meta = _meta(site, graph, manifest, inputs)
             db.execute("INSERT INTO meta VALUES (1, ?)", (_pickled(meta),))
@@ -171,14 +169,14 @@ def _keep_rows(
     manifest: Manifest,
 ) -> None:
     """Rows for the entries whose page or file changed; none for those gone."""
-    placed = {a.source_path: a for a in (*site.articles, *site.pages)}
-    own = {e.source_path: e for e in entries if e.source_path in placed}
+    own = {e.source_path: e for e in entries}
+    placed = {a.source_path for a in (*site.articles, *site.pages)}
     kept = dict(db.execute("SELECT source, key FROM rows").fetchall())
     db.executemany("DELETE FROM rows WHERE source = ?", [(s,) for s in kept if s not in placed])
 
     def fresh() -> Iterator[tuple[str, str, bytes]]:  # one at a time: 2.6 KB an article
-        for source, article in placed.items():
-            page = output_path(article.url)
+        for article in (*site.articles, *site.pages):
+            source, page = article.source_path, output_path(article.url)
             # Not the file's stat: a fresh checkout (CI with the cache restored) keeps rows.
             key = f"{manifest.keys.get(page, '')}:{source_key(article.body)}"
             if kept.get(source) != key:
@@ -225,13 +223,12 @@ def _meta(site: Site, graph: OutputGraph, manifest: Manifest, inputs: Inputs) ->
 def _shown_elsewhere(site: Site, graph: OutputGraph) -> set[str]:
     """Articles that some output other than their page and the feeds kept here shows in
     full: a theme's new kind of page, which only the planned build can render."""
-    pages = {output_path(a.url): a.source_path for a in (*site.articles, *site.pages)}
     found = set()
     for path, values in graph.shows.items():
         if path in graph.in_full and path not in graph.article_feeds:
             found |= {s for v in values for s in _articles_in(v)}
         for value in values:
-            if isinstance(value, Article) and pages.get(path) != value.source_path:
+            if isinstance(value, Article) and output_path(value.url) != path:
                 found.add(value.source_path)
     return found
 

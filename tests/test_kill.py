@@ -8,9 +8,11 @@ until the build is writing (its staging folder exists) and kills it within 50 ms
 because an incremental build writes for only a few percent of its time. Then every
 file of output/ must match a clean build of A or of B, byte for byte: never a mix,
 never a missing file.
-Both modes are tried, ``TRIALS`` times each (100 kills in all): full builds
-(``--clean``) and the default incremental builds. The next complete build removes
-every staging folder left behind.
+Three modes are tried, ``TRIALS`` times each (150 kills in all): full builds
+(``--clean``), the default incremental builds, and incremental builds after text
+edits only (site B then differs in ten stories' second paragraph, saved alone: the
+build that renders those stories without planning the site). The next complete
+build removes every staging folder left behind.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from site_builder.writer import MARKER, _exchange
 from tests.conftest import FIXED_NOW, REPO
 
 ARTICLES = 100  # ~350 files: a build takes ~0.6 s, the writing a good part of it
-TRIALS = 50  # per mode, so 100 kills in all; two workers run side by side, one per core
+TRIALS = 50  # per mode, so 150 kills in all; two workers run side by side, one per core
 WORKERS = 2
 TAGS = ("ai", "chips", "linux", "security", "cloud", "mobile", "space", "energy")
 Digests = dict[str, str]
@@ -45,30 +47,40 @@ def config_text(title: str) -> str:
     return f'title = "{title}"\nbase_url = "https://kill.example.org/"\ntimezone = "UTC"\n'
 
 
-def story(i: int, edited: bool = False) -> str:
+def story(i: int, edited: bool = False, *, text_only: bool = False) -> str:
     tags = ", ".join(TAGS[(i + k) % len(TAGS)] for k in range(2))
-    words = "Rewritten" if edited else "Paragraph"
+    words = "Rewritten" if edited and not text_only else "Paragraph"
+    more = "More *text*, said again," if edited and text_only else "More *text*"
+    retitled = " (updated)" if edited and not text_only else ""
     return (
-        f"---\ntitle: Story {i}{' (updated)' if edited else ''}\n"
+        f"---\ntitle: Story {i}{retitled}\n"
         f"date: 2026-{1 + i % 10:02d}-{1 + i % 28:02d} {i % 24:02d}:00\n"
         f"tags: [{tags}]\ncategory: desk {i % 4}\n---\n\n"
-        f"{words} about story {i}.\n\n## Details\n\nMore *text* for story {i}.\n"
+        f"{words} about story {i}.\n\n## Details\n\n{more} for story {i}.\n"
     )
 
 
-def write_version(root: Path, version: str) -> None:
-    """Site A, or site B: new title, 10 stories edited, 5 removed, 5 added."""
+def write_version(root: Path, version: str, *, text_only: bool = False) -> None:
+    """Site A, or site B: new title, 10 stories edited, 5 removed, 5 added; with
+    ``text_only``, 10 stories' second paragraph edited and nothing else."""
     articles = root / "content" / "articles"
     articles.mkdir(parents=True, exist_ok=True)
     b = version == "B"
-    (root / "site.toml").write_text(config_text(f"Kill test {version}"), encoding="utf-8")
+    title = "Kill test" if text_only else f"Kill test {version}"
+    save(root / "site.toml", config_text(title))
     for i in range(ARTICLES + 5):
         path = articles / f"story-{i:04d}.md"
-        present = i < ARTICLES - 5 or (i >= ARTICLES if b else i < ARTICLES)
+        present = i < ARTICLES - 5 or (i >= ARTICLES if b and not text_only else i < ARTICLES)
         if present:
-            path.write_text(story(i, edited=b and i < 10), encoding="utf-8")
+            save(path, story(i, edited=b and i < 10, text_only=text_only))
         else:
             path.unlink(missing_ok=True)
+
+
+def save(path: Path, text: str) -> None:
+    """Write ``text`` unless the file holds it: an unchanged file keeps its stat."""
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
 
 
 def digests(folder: Path) -> Digests:
@@ -130,13 +142,14 @@ class Worker:
     mode: tuple[str, ...]
     reference: dict[str, Digests]
     seed: int
+    text_only: bool = False
     outcomes: Counter[str] = field(default_factory=Counter)
 
     def prepare(self) -> tuple[float, float]:
         """Build A, then B: how long the interpreter takes to start, and a whole build."""
-        write_version(self.root, "A")
+        write_version(self.root, "A", text_only=self.text_only)
         finish(self.root, self.mode)
-        write_version(self.root, "B")
+        write_version(self.root, "B", text_only=self.text_only)
         duration = finish(self.root, self.mode)
         started = time.monotonic()
         importing = [sys.executable, "-c", "import site_builder.cli"]
@@ -167,7 +180,7 @@ class Worker:
         startup, duration = self.prepare()
         now = self.current()
         for trial in range(trials):
-            write_version(self.root, "B" if now == "A" else "A")
+            write_version(self.root, "B" if now == "A" else "A", text_only=self.text_only)
             process = subprocess.Popen(
                 cli(self.root, *self.mode),
                 env=environment(),
@@ -209,11 +222,11 @@ def exchange_works(folder: Path) -> bool:
         b.rmdir()
 
 
-def reference_builds(root: Path) -> dict[str, Digests]:
+def reference_builds(root: Path, *, text_only: bool = False) -> dict[str, Digests]:
     """Clean builds of A and B into folders of their own, in this process."""
     found = {}
     for version in ("A", "B"):
-        write_version(root, version)
+        write_version(root, version, text_only=text_only)
         output = root.parent / f"reference-{version}"
         build(load_config(root, output=output), now=FIXED_NOW, jobs=1, incremental=False)
         found[version] = digests(output)
@@ -221,14 +234,18 @@ def reference_builds(root: Path) -> dict[str, Digests]:
     return found
 
 
-@pytest.mark.parametrize("mode", [("--clean",), ()], ids=["full-builds", "incremental-builds"])
+@pytest.mark.parametrize(
+    ("mode", "text_only"),
+    [(("--clean",), False), ((), False), ((), True)],
+    ids=["full-builds", "incremental-builds", "text-edit-builds"],
+)
 def test_sigkill_at_random_moments_leaves_old_or_new_site(
-    mode: tuple[str, ...], tmp_path: Path
+    mode: tuple[str, ...], text_only: bool, tmp_path: Path
 ) -> None:
-    reference = reference_builds(tmp_path / "reference" / "site")
+    reference = reference_builds(tmp_path / "reference" / "site", text_only=text_only)
     seed = int(os.environ.get("KILL_TEST_SEED", random.randrange(1 << 30)))
     workers = [
-        Worker(root=tmp_path / f"site-{n}", mode=mode, reference=reference, seed=seed + n)
+        Worker(tmp_path / f"site-{n}", mode, reference, seed + n, text_only=text_only)
         for n in range(WORKERS)
     ]
     with ThreadPoolExecutor(WORKERS) as pool:

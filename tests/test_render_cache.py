@@ -17,7 +17,7 @@ from site_builder.cache import CACHE_DIR, RenderCache
 from site_builder.config import load_config
 from site_builder.content import load_content
 from site_builder.errors import BuildFailed
-from site_builder.fresh import signature_of
+from site_builder.fresh import inputs_of
 from tests.conftest import FIXED_NOW, MakeSite, article, build_at
 from tests.test_output_safety import snapshot
 
@@ -74,7 +74,7 @@ def test_a_cache_emptied_during_the_build_costs_a_render_not_a_page(
     planned = plan(config, now=FIXED_NOW)
     with sqlite3.connect(cache_file(root)) as db:  # another build dropping rows
         db.execute("DELETE FROM entries")
-    write_planned(config, planned, signature_of(config, False), incremental=True, started=0.0)
+    write_planned(config, planned, inputs_of(config, False), incremental=True, started=0.0)
     assert snapshot(root / "output") == clean_build(make_site)
 
 
@@ -87,7 +87,7 @@ def test_an_article_changed_during_the_build_fails_it_by_name(make_site: MakeSit
     with sqlite3.connect(cache_file(root)) as db:
         db.execute("DELETE FROM entries")
     with pytest.raises(BuildFailed) as failed:
-        write_planned(config, planned, signature_of(config, False), incremental=True, started=0.0)
+        write_planned(config, planned, inputs_of(config, False), incremental=True, started=0.0)
     messages = {str(p) for p in failed.value.problems}
     assert any(m.startswith("content/articles/a.md: error: changed while") for m in messages)
     assert not (root / "output").exists()  # nothing half-written

@@ -78,6 +78,8 @@ def summary(result: BuildResult) -> str:
     changed = f"{len(result.written)} written, {result.skipped} unchanged"
     if result.removed:
         changed += f", {len(result.removed)} removed"
+    if not result.planned:
+        changed += ", text edits only"
     line = (
         f"Built {result.pages} pages, {result.feeds} feeds, {result.files} other files "
         f"in {result.seconds:.2f} s ({changed})"

@@ -4,10 +4,10 @@ A site of ``ARTICLES`` articles is built (site A), then edited (site B: another 
 in site.toml, so every page changes, plus edited, removed and added articles). Each
 trial starts ``site-builder build`` towards the other site, sleeps a random time
 within a build's measured duration, and kills it; every fourth trial instead waits
-until the build is writing (its staging folder exists) and kills it within 50 ms,
-because an incremental build writes for only a few percent of its time. Then every
-file of output/ must match a clean build of A or of B, byte for byte: never a mix,
-never a missing file.
+until the build is writing (its staging folder exists) and kills it within 50 ms
+(5 ms after a text edit), because an incremental build writes for only a few percent
+of its time. Then every file of output/ must match a clean build of A or of B, byte
+for byte: never a mix, never a missing file.
 Three modes are tried, ``TRIALS`` times each (150 kills in all): full builds
 (``--clean``), the default incremental builds, and incremental builds after text
 edits only (site B then differs in ten stories' second paragraph, saved alone: the
@@ -127,10 +127,13 @@ def environment() -> dict[str, str]:
     }
 
 
-def finish(root: Path, mode: tuple[str, ...]) -> float:
+def finish(root: Path, mode: tuple[str, ...], *, planned: bool | None = None) -> float:
+    """Build to the end; with ``planned``, check whether the site was planned again."""
     started = time.monotonic()
     done = subprocess.run(cli(root, *mode), env=environment(), capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
+    if planned is not None:
+        assert (b"text edits only" not in done.stdout) == planned, done.stdout.decode()
     return time.monotonic() - started
 
 
@@ -150,7 +153,7 @@ class Worker:
         write_version(self.root, "A", text_only=self.text_only)
         finish(self.root, self.mode)
         write_version(self.root, "B", text_only=self.text_only)
-        duration = finish(self.root, self.mode)
+        duration = finish(self.root, self.mode, planned=not self.text_only)
         started = time.monotonic()
         importing = [sys.executable, "-c", "import site_builder.cli"]
         subprocess.run(importing, env=environment(), check=True)
@@ -189,7 +192,8 @@ class Worker:
             )
             if trial % 4 == 3:
                 self.wait_until_writing(process)
-                time.sleep(rng.uniform(0, 0.05))
+                # A text edit's build writes for a few milliseconds, a whole site's longer.
+                time.sleep(rng.uniform(0, 0.005 if self.text_only else 0.05))
             else:
                 # Past the interpreter's start (nothing to kill there), to a little beyond
                 # the measured duration, so that some builds finish on a busier machine.

@@ -15,6 +15,7 @@ import pytest
 
 from site_builder.errors import BuildFailed
 from tests.conftest import MakeSite, article, build_at
+from tests.test_cli import run_cli
 from tests.test_output_safety import snapshot
 
 SUMMARY = "'What the lists show.'"
@@ -154,3 +155,10 @@ def test_after_every_file_is_written_again_text_edits_stay_quick(
     result = build_at(site)
     assert not result.planned and result.written == ("articles/story-0/index.html",)
     assert snapshot(site / "output") == clean_build(site, tmp_path)
+
+
+def test_the_command_line_says_when_only_text_was_rendered(site: Path) -> None:
+    edit(site, 0, "First paragraph.\n\nSaid on the command line.")
+    done = run_cli("build", "--source", str(site), "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("(1 written, 73 unchanged, text edits only)")

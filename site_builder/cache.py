@@ -242,8 +242,10 @@ def amend_manifest(root: Path, paths: Iterable[str]) -> None:
     An empty key makes the next planned build render them again, and keeps them
     listed so that it removes them if the site no longer has them.
     """
+    # Each batch starts on a line of its own: the end of a batch that a killed build
+    # left cut short is skipped, and never joins the first path of this one.
     with amendments_path(root).open("a", encoding="utf-8") as file:
-        file.writelines(json.dumps(path) + "\n" for path in paths)
+        file.write("".join("\n" + json.dumps(path) for path in paths) + "\n")
 
 
 def _amended(root: Path) -> list[str]:

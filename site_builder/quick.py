@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from site_builder.cache import (
     Inputs,
@@ -47,6 +47,9 @@ from site_builder.outputs import ArticleFeed, OutputGraph, PageRecipe, card, ren
 from site_builder.site import output_path, placement, retext
 from site_builder.templates import make_environment
 from site_builder.writer import holds, is_owned, update_site
+
+if TYPE_CHECKING:
+    import jinja2
 
 _NAME = "quick.sqlite"
 _MOST_EDITED = 20  # more files changed at once is a batch job: the planned build
@@ -89,6 +92,9 @@ class _Listed:
     """A site part that is a tuple of placed entries, kept as their sources."""
 
     sources: tuple[str, ...]
+
+
+_ABSENT = "absent"  # a part that a template asked for and the site does not have
 
 
 class _NotKept(Exception):
@@ -148,7 +154,7 @@ def remember(
             _keep_rows(db, site, graph, entries, manifest)
             meta = _meta(site, graph, manifest, inputs)
             db.execute("INSERT INTO meta VALUES (1, ?)", (_pickled(meta),))
-    except (sqlite3.Error, OSError, pickle.PicklingError):
+    except Exception:  # noqa: BLE001 - a record that cannot be made leaves the planned build
         _forget(config.root)
 
 
@@ -201,11 +207,14 @@ def _meta(site: Site, graph: OutputGraph, manifest: Manifest, inputs: Inputs) ->
     blocked |= _shown_elsewhere(site, graph)
     parts: dict[str, object] = {}
     for name in sorted({n for names in manifest.reads.values() for n in names}):
-        value = getattr(site, name, None)
+        if not hasattr(site, name):
+            parts[name] = _ABSENT  # undefined for the template, as in the planned build
+            continue
+        value = getattr(site, name)
         if isinstance(value, tuple) and all(isinstance(v, Article) for v in value):
             parts[name] = _Listed(tuple(a.source_path for a in value))
-        elif (held := _articles_in(value)) and not held <= blocked:
-            blocked |= held  # a part no row can stand for: not kept
+        elif held := _articles_in(value):
+            blocked |= held  # a part no row can stand for: not kept, its articles planned
         else:
             parts[name] = value
     readers, unreadable = _readers(graph, manifest, parts, blocked)
@@ -299,7 +308,7 @@ def edit_in_place(
     try:
         with _store(config.root) as db:
             written = _edit_kept(config, db, summary.inputs, inputs)
-    except (sqlite3.Error, pickle.UnpicklingError, EOFError, OSError, TypeError, ValueError):
+    except (sqlite3.Error, OSError, TypeError, ValueError):
         return None
     if written is None:
         return None
@@ -337,7 +346,7 @@ def _edit_kept(
 def _kept_meta(db: sqlite3.Connection, signature: str, inputs: Inputs) -> _Meta | None:
     """The kept state, when it belongs to the last build and to the same options."""
     found = db.execute("SELECT value FROM meta WHERE id = 1").fetchone()
-    meta = pickle.loads(found[0]) if found else None  # written by this program
+    meta = _unpickled(found[0]) if found else None
     if not isinstance(meta, _Meta) or (meta.signature, meta.options) != (signature, inputs.options):
         return None
     return meta
@@ -359,8 +368,18 @@ def _changed(meta: _Meta, inputs: Inputs) -> list[str] | None:
 def _kept_rows(db: sqlite3.Connection, sources: list[str]) -> dict[str, _Row] | None:
     marks = ",".join("?" * len(sources))
     found = db.execute(f"SELECT source, value FROM rows WHERE source IN ({marks})", sources)
-    rows = {source: pickle.loads(value) for source, value in found}
-    return rows if len(rows) == len(sources) else None
+    rows = {source: _unpickled(value) for source, value in found}
+    usable = len(rows) == len(sources) and all(isinstance(r, _Row) for r in rows.values())
+    return rows if usable else None  # type: ignore[return-value]
+
+
+def _unpickled(value: bytes) -> object:
+    """What this program pickled, or None: another version's record may name classes
+    this one does not have."""
+    try:
+        return pickle.loads(value)
+    except Exception:  # noqa: BLE001 - any failure means "nothing kept"
+        return None
 
 
 def _edit(
@@ -416,30 +435,47 @@ def _retexted(config: SiteConfig, rows: dict[str, _Row]) -> dict[str, Article] |
 class _Parts:
     """The ``site`` of a page rendered without the plan: the parts kept, nothing else."""
 
-    __slots__ = ("_parts", "_values")
+    __slots__ = ("_articles", "_parts")
 
     def __init__(self, parts: Mapping[str, object], articles: _Articles) -> None:
-        self._parts, self._values = parts, articles
+        self._parts, self._articles = parts, articles
 
     def __getattr__(self, name: str) -> Any:
         if name not in self._parts:
             raise _NotKept(name)
         part = self._parts[name]
-        return self._values.many(part.sources) if isinstance(part, _Listed) else part
+        if part == _ABSENT:
+            raise AttributeError(name)
+        return self._articles.whole(part.sources) if isinstance(part, _Listed) else part
 
 
 class _Articles:
     """Placed articles by source: the edited ones, else as kept."""
 
-    def __init__(self, db: sqlite3.Connection, edited: Mapping[str, Article]) -> None:
-        self._db, self._known = db, dict(edited)
+    def __init__(
+        self, db: sqlite3.Connection, rows: Mapping[str, _Row], edited: Mapping[str, Article]
+    ) -> None:
+        self._db, self._rows, self._edited = db, dict(rows), edited
 
-    def many(self, sources: Iterable[str]) -> tuple[Article, ...]:
+    def row(self, source: str) -> _Row:
+        if source not in self._rows:
+            self._rows.update(_rows_of(self._db, [source]))
+        return self._rows[source]
+
+    def shallow(self, sources: Iterable[str]) -> tuple[Article, ...]:
+        """As related-story lists and feeds hold them: without their own related stories."""
         sources = tuple(sources)
-        missing = [s for s in sources if s not in self._known]
+        missing = [s for s in sources if s not in self._rows]
         if missing:
-            self._known.update((s, r.article) for s, r in _rows_of(self._db, missing).items())
-        return tuple(self._known[s] for s in sources)
+            self._rows.update(_rows_of(self._db, missing))
+        return tuple(self._edited.get(s) or self._rows[s].article for s in sources)
+
+    def whole(self, sources: Iterable[str]) -> tuple[Article, ...]:
+        """As the site holds them: with their related stories."""
+        return tuple(
+            replace(article, related=self.shallow(self.row(article.source_path).related))
+            for article in self.shallow(sources)
+        )
 
 
 def _rows_of(db: sqlite3.Connection, sources: list[str]) -> dict[str, _Row]:
@@ -457,17 +493,23 @@ def _rendered(
     edited: dict[str, Article],
 ) -> dict[str, bytes]:
     env = make_environment(config)
-    articles = _Articles(db, edited)
+    articles = _Articles(db, rows, edited)
     site = _Parts(meta.parts, articles)
+    live = {  # listed parts with a story that may be edited here
+        name
+        for name, part in meta.parts.items()
+        if isinstance(part, _Listed) and set(part.sources) - meta.blocked
+    }
     rendered: dict[str, bytes] = {}
-    for source, article in edited.items():
+    for source in edited:
         row = rows[source]
-        whole = replace(article, related=articles.many(row.related))
-        recipe = replace(row.recipe, context={**row.recipe.context, "article": whole})
-        rendered[row.page] = render_page(env, site, recipe)[0]
+        recipe = replace(
+            row.recipe, context={**row.recipe.context, "article": articles.whole([source])[0]}
+        )
+        rendered[row.page] = _page(env, site, recipe, live, meta.readers.get(row.page))
     for sources, feed in meta.feeds:
         if edited.keys() & set(sources):
-            shown = replace(feed, articles=articles.many(sources)).spec(config)
+            shown = replace(feed, articles=articles.shallow(sources)).spec(config)
             for kind in FEED_FILES:
                 rendered[output_path(shown.url(kind))] = render_feed(kind, shown, config)
     touched = {
@@ -477,8 +519,23 @@ def _rendered(
     }
     for path, (recipe, reads) in meta.readers.items():
         if touched & reads:
-            rendered[path] = render_page(env, site, recipe)[0]
+            rendered[path] = _page(env, site, recipe, live, (recipe, reads))
     return rendered
+
+
+def _page(
+    env: jinja2.Environment,
+    site: _Parts,
+    recipe: PageRecipe,
+    live: set[str],
+    reader: tuple[PageRecipe, frozenset[str]] | None,
+) -> bytes:
+    """A page's bytes; a page that now reads a listed part it did not read when the
+    record was made would be missed by later edits of that part's stories: planned."""
+    data, used = render_page(env, site, recipe)
+    if used & live - (reader[1] if reader else frozenset()):
+        raise _NotKept("a page reads another part of the site")
+    return data
 
 
 def _after(meta: _Meta, inputs: Inputs) -> _Meta:

@@ -397,10 +397,13 @@ def _first_spare(output: Path) -> None:
     link per file is most of the time of such a build (1-2 s at 10,000 articles).
     """
     staging = staging_dir(output)
-    link_tree(output, staging)
-    state = {"trails": _token(output), "behind": []}
-    (staging / SPARE_STATE).write_text(json.dumps(state), encoding="utf-8")
-    staging.rename(spare_dir(output))
+    try:
+        link_tree(output, staging)
+        state = {"trails": _token(output), "behind": []}
+        (staging / SPARE_STATE).write_text(json.dumps(state), encoding="utf-8")
+        staging.rename(spare_dir(output))
+    except OSError:  # the site is built; without a spare the next build links one
+        _discard(staging)
 
 
 def _put(root: Path, rel: str, data: bytes) -> None:

@@ -8,11 +8,13 @@ and that ``output/`` equals a clean build of the same files in a folder of its o
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import feedparser
 import pytest
 
+from site_builder.cache import amend_manifest, load_manifest
 from site_builder.errors import BuildFailed
 from tests.conftest import MakeSite, article, build_at
 from tests.test_cli import run_cli
@@ -162,3 +164,59 @@ def test_the_command_line_says_when_only_text_was_rendered(site: Path) -> None:
     done = run_cli("build", "--source", str(site), "--jobs", "1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().endswith("(1 written, 73 unchanged, text edits only)")
+
+
+THEME_404 = (
+    '{% extends "base.html" %}{% block content %}'
+    "{% if site.featured is defined %}<p>Featured</p>{% endif %}"
+    "{% for a in site.latest %}<p>{{ a.title }}: "
+    '{{ a.related|map(attribute="title")|join(", ") }}</p>{% endfor %}'
+    "{% endblock %}\n"
+)
+
+
+def test_pages_reading_site_parts_are_rendered_as_the_planned_build_would(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """A part the site lacks stays undefined; listed stories keep their related ones."""
+    root = make_site({**stories(), "templates/404.html": THEME_404})
+    build_at(root)
+    edit(root, 7, "First paragraph.\n\nNews for the newest story.")
+    assert not build_at(root).planned
+    page = (root / "output/404.html").read_text(encoding="utf-8")
+    assert "Featured" not in page and "Story 7: Story" in page
+    assert snapshot(root / "output") == clean_build(root, tmp_path)
+
+
+def test_a_page_that_starts_reading_another_part_is_planned(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """Later edits of that part's stories must reach it: the planned build notes it."""
+    article_html = (Path(__file__).parent.parent / "templates/article.html").read_text()
+    probe = "{% if 'LATEST' in article.html %}{{ site.latest|length }}{% endif %}"
+    marked = article_html.replace("{% block content %}", "{% block content %}" + probe, 1)
+    root = make_site({**stories(), "templates/article.html": marked})
+    build_at(root)
+    edit(root, 2, "First paragraph.\n\nLATEST news.")
+    assert build_at(root).planned
+    assert snapshot(root / "output") == clean_build(root, tmp_path)
+
+
+def test_a_record_from_another_version_gives_a_planned_build(site: Path, tmp_path: Path) -> None:
+    with sqlite3.connect(site / ".site-builder/quick.sqlite") as db:
+        db.execute("UPDATE meta SET value = ?", (b"\x80\x04csite_builder.quick\nGone\n)\x81.",))
+    db.close()
+    edit(site, 1, "First paragraph.\n\nAfter an upgrade.")
+    assert build_at(site).planned
+    assert snapshot(site / "output") == clean_build(site, tmp_path)
+
+
+def test_an_amendment_cut_short_does_not_hide_the_next_one(site: Path) -> None:
+    """A killed build may leave half a line in manifest.amended; the next build's paths
+    must still reach the manifest, or an undone edit would keep its page."""
+    (site / ".site-builder/manifest.amended").write_text('"articles/story-1/ind')
+    amend_manifest(site, ["articles/story-2/index.html"])
+    manifest = load_manifest(site, site / "output")
+    assert manifest is not None
+    assert manifest.keys["articles/story-2/index.html"] == ""
+    assert manifest.keys["articles/story-1/index.html"] != ""

@@ -368,9 +368,13 @@ def _changed(meta: _Meta, inputs: Inputs) -> list[str] | None:
 def _kept_rows(db: sqlite3.Connection, sources: list[str]) -> dict[str, _Row] | None:
     marks = ",".join("?" * len(sources))
     found = db.execute(f"SELECT source, value FROM rows WHERE source IN ({marks})", sources)
-    rows = {source: _unpickled(value) for source, value in found}
-    usable = len(rows) == len(sources) and all(isinstance(r, _Row) for r in rows.values())
-    return rows if usable else None  # type: ignore[return-value]
+    rows: dict[str, _Row] = {}
+    for source, value in found:
+        row = _unpickled(value)
+        if not isinstance(row, _Row):
+            return None
+        rows[source] = row
+    return rows if len(rows) == len(sources) else None
 
 
 def _unpickled(value: bytes) -> object:

@@ -320,6 +320,38 @@ def save_summary(root: Path, summary: Summary) -> None:
     temp.replace(summary_path(root))
 
 
+@contextlib.contextmanager
+def build_lock(root: Path, waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """One build of a site at a time, across processes (a preview and a command line).
+
+    Two builds at once would each swap their own site in and save their own manifest,
+    the last one saved describing a site that may not be the one in output/.
+    ``waiting`` is called if another build holds the lock. POSIX record locks belong
+    to a process: forked workers do not hold them, and a killed build's is released.
+    Where there are none (Windows), builds are not kept apart.
+    """
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only
+    except ImportError:
+        yield
+        return
+    try:
+        handle = (cache_folder(root) / "build.lock").open("a+b")
+    except OSError:  # a site folder it cannot write to: the build says so itself
+        yield
+        return
+    with handle:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            waiting()
+            fcntl.lockf(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.lockf(handle, fcntl.LOCK_UN)
+
+
 def forget_manifest(root: Path) -> None:
     summary_path(root).unlink(missing_ok=True)
     manifest_path(root).unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from site_builder import __version__
+from site_builder.cache import build_lock
 from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, load_config, theme_dir
 from site_builder.errors import BuildFailed, ConfigError, SiteError
 from site_builder.fresh import BuildResult, no_op
@@ -111,6 +112,17 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace, config: SiteConfig, progress: TerminalProgress) -> BuildResult:
+    with build_lock(config.root, _say_waiting):
+        return _build_alone(args, config, progress)
+
+
+def _say_waiting() -> None:
+    print("Waiting for another build of this site to finish ...", file=sys.stderr, flush=True)
+
+
+def _build_alone(
+    args: argparse.Namespace, config: SiteConfig, progress: TerminalProgress
+) -> BuildResult:
     now = build_time()
     unchanged, inputs = no_op(config, now=now, strict=args.strict, explain=args.explain)
     if unchanged is not None and not args.clean:

@@ -22,6 +22,7 @@ from site_builder.build import Plan, plan, result_of, write_planned
 from site_builder.cache import (
     Manifest,
     RenderCache,
+    build_lock,
     close_readers,
     forget_manifest,
     save_manifest,
@@ -62,11 +63,12 @@ class LiveBuild:
         Raises ``BuildFailed`` with every problem and keeps the last good state.
         """
         started = time.perf_counter()
-        if changed is not None and self._last is not None:
-            quick = self._in_place(self._last, changed, now, started)
-            if quick is not None:
-                return quick
-        return self._full(now, started)
+        with build_lock(self.config.root):  # a command-line build of the site may be running
+            if changed is not None and self._last is not None:
+                quick = self._in_place(self._last, changed, now, started)
+                if quick is not None:
+                    return quick
+            return self._full(now, started)
 
     def _full(self, now: datetime, started: float) -> BuildResult:
         self._last = None  # a failure below leaves nothing to patch

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from site_builder.cache import build_lock
 from site_builder.cli import main
 from site_builder.errors import BuildFailed
 from site_builder.writer import MARKER
@@ -106,3 +109,21 @@ def test_site_moved_aside_by_an_interrupted_swap_is_restored(make_site: MakeSite
     with pytest.raises(BuildFailed):
         build_at(root)
     assert snapshot(root / "output") == before
+
+
+def test_a_second_build_of_a_site_waits_for_the_first(make_site: MakeSite) -> None:
+    """Two builds at once would each swap their site in and save their own manifest."""
+    root = make_site({"content/articles/a.md": article("First", "2026-11-20")})
+    command = [sys.executable, "-m", "site_builder", "build", "--source", str(root)]
+    with build_lock(root):  # a build running in this process
+        second = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert second.stderr is not None
+        said = second.stderr.readline()
+        assert said == "Waiting for another build of this site to finish ...\n"
+        assert second.poll() is None
+        assert not (root / "output").exists()
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert out.startswith("Built ") and (root / "output/index.html").is_file()

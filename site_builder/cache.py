@@ -352,8 +352,13 @@ def build_lock(root: Path, waiting: Callable[[], None] = lambda: None) -> Iterat
             fcntl.lockf(handle, fcntl.LOCK_UN)
 
 
-def forget_manifest(root: Path) -> None:
+def forget_summary(root: Path) -> None:
+    """The last build no longer describes output/: the next one is not a no-op."""
     summary_path(root).unlink(missing_ok=True)
+
+
+def forget_manifest(root: Path) -> None:
+    forget_summary(root)
     manifest_path(root).unlink(missing_ok=True)
     amendments_path(root).unlink(missing_ok=True)
 

@@ -22,10 +22,10 @@ from site_builder.build import Plan, plan, result_of, write_planned
 from site_builder.cache import (
     Manifest,
     RenderCache,
+    amend_manifest,
     build_lock,
     close_readers,
-    forget_manifest,
-    save_manifest,
+    forget_summary,
 )
 from site_builder.config import SiteConfig
 from site_builder.content import load_files
@@ -134,17 +134,13 @@ class LiveBuild:
             (path, data) for path, data in rendered if not holds(self.config.output_dir, path, data)
         ]
         if changed:
-            # Forgotten first: a preview killed mid-write must not leave a trusted manifest.
-            forget_manifest(self.config.root)
+            written = [path for path, _ in changed]
+            # First: the last build no longer describes output/, and a preview killed
+            # mid-write must leave every rewritten file to be made again (amend_manifest).
+            forget_summary(self.config.root)
+            amend_manifest(self.config.root, written)
             replace_files(self.config.output_dir, changed)
-            written = {path for path, _ in changed}
-            # Keys of rewritten files are unknown until the next full plan: an empty key
-            # makes it rewrite them, and keeps them listed so that it removes them if the
-            # site no longer has them.
-            keys = {k: ("" if k in written else v) for k, v in manifest.keys.items()}
-            reads = {**manifest.reads, **reads}
-            last.manifest = replace(manifest, keys=keys, reads=reads, inputs="")
-            save_manifest(self.config.root, last.manifest)
+            last.manifest = replace(manifest, reads={**manifest.reads, **reads})
         seconds = time.perf_counter() - started
         return result_of(p, [path for path, _ in changed], [], seconds)
 

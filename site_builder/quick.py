@@ -94,7 +94,9 @@ class _Listed:
     sources: tuple[str, ...]
 
 
-_ABSENT = "absent"  # a part that a template asked for and the site does not have
+@dataclass(frozen=True, slots=True)
+class _Absent:
+    """A site part that a template asked for and the site does not have."""
 
 
 class _NotKept(Exception):
@@ -208,7 +210,7 @@ def _meta(site: Site, graph: OutputGraph, manifest: Manifest, inputs: Inputs) ->
     parts: dict[str, object] = {}
     for name in sorted({n for names in manifest.reads.values() for n in names}):
         if not hasattr(site, name):
-            parts[name] = _ABSENT  # undefined for the template, as in the planned build
+            parts[name] = _Absent()  # undefined for the template, as in the planned build
             continue
         value = getattr(site, name)
         if isinstance(value, tuple) and all(isinstance(v, Article) for v in value):
@@ -448,7 +450,7 @@ class _Parts:
         if name not in self._parts:
             raise _NotKept(name)
         part = self._parts[name]
-        if part == _ABSENT:
+        if isinstance(part, _Absent):
             raise AttributeError(name)
         return self._articles.whole(part.sources) if isinstance(part, _Listed) else part
 

@@ -471,7 +471,8 @@ def replace_files(output: Path, files: Sequence[tuple[str, bytes]]) -> int:
 
     For the preview server, which holds requests back while it writes: far cheaper
     than a staged swap of a large site. A process killed midway leaves some files new
-    and some old, so the caller forgets its manifest first and the next build starts over.
+    and some old, so the caller notes them first (cache.amend_manifest) for the next build
+    to make again.
     """
     with _reported(output):
         if not is_owned(output):

@@ -20,7 +20,7 @@ from typing import Any
 import markdown
 import nh3
 from markdown.treeprocessors import InlineProcessor
-from markdown.util import Registry
+from markdown.util import AtomicString
 from pygments.formatters import HtmlFormatter
 from pygments.token import STANDARD_TYPES
 
@@ -39,12 +39,13 @@ _NEEDS_MARK: dict[str, re.Pattern[str]] = {
     "abbr": re.compile(r"\*\["),
     "def_list": re.compile(r"^:[ \t]", re.MULTILINE),
 }
-# Core inline patterns and the marks their syntax cannot do without. Inline processing
-# tries every pattern on every run of text: most of the time of rendering. Patterns a
-# document has no mark for are left out of its rendering, with the same HTML.
+# Inline patterns and the marks their syntax cannot do without. Inline processing tries
+# every pattern on every run of text: most of the time of rendering. A pattern is not
+# tried on text without its mark, which gives the same HTML.
 _INLINE_NEEDS: dict[str, tuple[str, ...]] = {
     "backtick": ("`",),
     "escape": ("\\",),
+    "footnote": ("[^",),
     "reference": ("[",),
     "link": ("[",),
     "short_reference": ("[",),
@@ -53,10 +54,13 @@ _INLINE_NEEDS: dict[str, tuple[str, ...]] = {
     "short_image_ref": ("![",),
     "autolink": ("<",),
     "automail": ("<",),
+    "linebreak": ("  \n",),
     "html": ("<",),
     "entity": ("&",),
     "em_strong": ("*", "_"),
 }
+# Markdown's own priority for its inline processor, which this module's replaces.
+_INLINE_PRIORITY = 20
 _CONFIG: dict[str, dict[str, Any]] = {
     "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-4"},
     "codehilite": {"css_class": HIGHLIGHT_CLASS, "guess_lang": False},
@@ -96,7 +100,8 @@ class Rendered:
 
 
 @cache
-def _converter(optional: frozenset[str]) -> markdown.Markdown:
+def _converter(optional: frozenset[str], *, marked: bool = True) -> markdown.Markdown:
+    """``marked``: with this module's inline processor; without, Markdown as it comes."""
     # Extensions made here, not named: Markdown looks a name up among the entry points
     # of every installed package, a tenth of the time of a build after a small edit.
     extensions = [
@@ -105,29 +110,54 @@ def _converter(optional: frozenset[str]) -> markdown.Markdown:
         )
         for name in (*_ALWAYS, *sorted(optional))
     ]
-    return markdown.Markdown(extensions=extensions, output_format="html")
+    md = markdown.Markdown(extensions=extensions, output_format="html")
+    if marked:
+        md.treeprocessors.register(_MarkedInline(md), "inline", _INLINE_PRIORITY)
+    return md
 
 
-@cache
-def _inline_patterns(md: markdown.Markdown, unused: frozenset[str]) -> Registry[Any]:
-    """``md``'s inline patterns without the ``unused`` ones, in the same order."""
-    kept: Registry[Any] = Registry()
-    # Only the registry's private list has names and priorities; copied, because
-    # looking an item up sorts that list in place.
-    for item in list(getattr(md.inlinePatterns, "_priority")):  # noqa: B009 - untyped
-        if item.name not in unused:
-            kept.register(md.inlinePatterns[item.name], item.name, item.priority)
-    return kept
+class _MarkedInline(InlineProcessor):
+    """Markdown's inline processor, trying on each run of text only the patterns it may match.
+
+    Only the text changes the work: the patterns, their order and what they make are
+    Markdown's own. Matched text is replaced by placeholders, which hold no marks, so a
+    mark absent from a run of text stays absent while the patterns are tried.
+    """
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        # Read once, as the registry sorts itself on every lookup; only its private list
+        # has the names, in the order Markdown applies them once sorted.
+        items = sorted(
+            getattr(md.inlinePatterns, "_priority"),  # noqa: B009 - untyped
+            key=lambda item: item.priority,
+            reverse=True,
+        )
+        self._patterns = [md.inlinePatterns[item.name] for item in items]
+        self._marks = [_INLINE_NEEDS.get(item.name) for item in items]
+        self._apply: Any = getattr(self, "_InlineProcessor__applyPattern")  # noqa: B009
+
+    # Markdown calls its private ``__handleInline`` by its mangled name: this replaces it.
+    def _InlineProcessor__handleInline(self, data: str, index: int = 0) -> str:  # noqa: N802
+        if isinstance(data, AtomicString):
+            return data
+        start = 0
+        while index < len(self._patterns):
+            marks = self._marks[index]
+            if marks is None or any(mark in data for mark in marks):
+                data, matched, start = self._apply(self._patterns[index], data, index, start)
+                if matched:
+                    continue
+            start = 0
+            index += 1
+        return data
 
 
 def _convert(text: str, *, trim: bool = True) -> tuple[str, list[dict[str, Any]], str]:
-    """``trim``: leave out the extensions and inline patterns ``text`` has no mark for."""
+    """``trim``: leave out the extensions and inline patterns ``text`` has no mark for;
+    without, Markdown with every extension, as it comes (what tests compare with)."""
     used = (n for n, mark in _NEEDS_MARK.items() if not trim or mark.search(text))
-    md = _converter(frozenset(used))
-    unused = (n for n, marks in _INLINE_NEEDS.items() if not any(m in text for m in marks))
-    inline = md.treeprocessors["inline"]
-    assert isinstance(inline, InlineProcessor)
-    inline.inlinePatterns = _inline_patterns(md, frozenset(unused) if trim else frozenset())
+    md = _converter(frozenset(used), marked=trim)
     md.reset()
     body = md.convert(text)
     return body, getattr(md, "toc_tokens", []), getattr(md, "toc", "")

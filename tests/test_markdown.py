@@ -1,10 +1,13 @@
-"""Rendering leaves out the extensions and inline patterns a document has no mark for
-(a table needs a ``|``, a link a ``[``): each one left out is a pass less over the
-text. The HTML must be the same as with everything enabled, for every document."""
+"""Rendering leaves out the extensions a document has no mark for (a table needs a
+``|``), and tries on each run of text only the inline patterns it has a mark for (a link
+needs a ``[``): each one left out is a pass less over the text. The HTML must be the
+same as Markdown's own with every extension enabled, for every document."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from site_builder.content import decode
 from site_builder.frontmatter import split_front_matter
@@ -73,4 +76,48 @@ def test_every_document_in_the_repository_renders_as_with_everything_enabled() -
 
 def test_all_snippets_in_one_document_render_as_with_everything_enabled() -> None:
     text = "\n\n".join(SNIPPETS.values())
+    assert _convert(text) == _convert(text, trim=False)
+
+
+# Pieces of inline and block syntax, and the text between them, joined at random: marks
+# next to, inside and across each other, where a pattern tried on the wrong run of text
+# would show.
+_PIECES = st.sampled_from(
+    [
+        *SNIPPETS.values(),
+        "*",
+        "**",
+        "_",
+        "`",
+        "[",
+        "]",
+        "(",
+        ")",
+        "<",
+        ">",
+        "&",
+        "\\",
+        "!",
+        "^",
+        "  \n",
+        "\n",
+        "\n\n",
+        " ",
+        "word",
+        "x_y",
+        "<b>",
+        "</b>",
+        "[^1]",
+        "](/a)",
+        "> ",
+        "- ",
+        "1. ",
+        "#",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_any_mix_of_syntax_renders_as_with_everything_enabled(text: str) -> None:
     assert _convert(text) == _convert(text, trim=False)

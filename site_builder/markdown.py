@@ -15,7 +15,7 @@ import importlib
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import markdown
 import nh3
@@ -104,9 +104,10 @@ def _converter(optional: frozenset[str], *, marked: bool = True) -> markdown.Mar
     """``marked``: with this module's inline processor; without, Markdown as it comes."""
     # Extensions made here, not named: Markdown looks a name up among the entry points
     # of every installed package, a tenth of the time of a build after a small edit.
+    faster = {"codehilite": {"pygments_formatter": _Highlighter}} if marked else {}
     extensions = [
         importlib.import_module(f"markdown.extensions.{name}").makeExtension(
-            **_CONFIG.get(name, {})
+            **_CONFIG.get(name, {}), **faster.get(name, {})
         )
         for name in (*_ALWAYS, *sorted(optional))
     ]
@@ -114,6 +115,25 @@ def _converter(optional: frozenset[str], *, marked: bool = True) -> markdown.Mar
     if marked:
         md.treeprocessors.register(_MarkedInline(md), "inline", _INLINE_PRIORITY)
     return md
+
+
+class _Highlighter(HtmlFormatter):  # type: ignore[type-arg] # untyped library
+    """Pygments' HTML formatter, its style's table of classes made once per style.
+
+    Markdown makes a formatter per code block, and making the table was a quarter of
+    the time of highlighting a short block. The tables are only read once made.
+    """
+
+    _tables: ClassVar[dict[tuple[object, str], tuple[dict[Any, str], dict[str, Any]]]] = {}
+    ttype2class: dict[Any, str]
+    class2style: dict[str, Any]
+
+    def _create_stylesheet(self) -> None:
+        key = (self.style, self.classprefix)
+        if key not in self._tables:
+            super()._create_stylesheet()  # type: ignore[misc] # untyped library
+            self._tables[key] = (self.ttype2class, self.class2style)
+        self.ttype2class, self.class2style = self._tables[key]
 
 
 class _MarkedInline(InlineProcessor):

@@ -59,6 +59,9 @@ _INLINE_NEEDS: dict[str, tuple[str, ...]] = {
     "entity": ("&",),
     "em_strong": ("*", "_"),
 }
+# A paragraph of only this is replaced by the table of contents (Markdown's default).
+# Every paragraph is searched for it: only in the documents that have it.
+_TOC_MARKER = "[TOC]"
 # Markdown's own priority for its inline processor, which this module's replaces.
 _INLINE_PRIORITY = 20
 _CONFIG: dict[str, dict[str, Any]] = {
@@ -100,11 +103,17 @@ class Rendered:
 
 
 @cache
-def _converter(optional: frozenset[str], *, marked: bool = True) -> markdown.Markdown:
-    """``marked``: with this module's inline processor; without, Markdown as it comes."""
+def _converter(
+    optional: frozenset[str], *, marked: bool = True, toc_marker: bool = True
+) -> markdown.Markdown:
+    """``marked``: with this module's inline processor and highlighter; without, Markdown
+    as it comes. ``toc_marker``: look for the table of contents' marker."""
     # Extensions made here, not named: Markdown looks a name up among the entry points
     # of every installed package, a tenth of the time of a build after a small edit.
-    faster = {"codehilite": {"pygments_formatter": _Highlighter}} if marked else {}
+    faster: dict[str, dict[str, Any]] = {
+        "codehilite": {"pygments_formatter": _Highlighter} if marked else {},
+        "toc": {} if toc_marker else {"marker": ""},
+    }
     extensions = [
         importlib.import_module(f"markdown.extensions.{name}").makeExtension(
             **_CONFIG.get(name, {}), **faster.get(name, {})
@@ -177,7 +186,8 @@ def _convert(text: str, *, trim: bool = True) -> tuple[str, list[dict[str, Any]]
     """``trim``: leave out the extensions and inline patterns ``text`` has no mark for;
     without, Markdown with every extension, as it comes (what tests compare with)."""
     used = (n for n, mark in _NEEDS_MARK.items() if not trim or mark.search(text))
-    md = _converter(frozenset(used), marked=trim)
+    marker = not trim or _TOC_MARKER in text
+    md = _converter(frozenset(used), marked=trim, toc_marker=marker)
     md.reset()
     body = md.convert(text)
     return body, getattr(md, "toc_tokens", []), getattr(md, "toc", "")

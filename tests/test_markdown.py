@@ -45,6 +45,7 @@ SNIPPETS = {
     "fenced code": "```python\nx = a[1] < b & c  # `q`\n```",
     "indented code": "    <b>kept</b> & [x]\n\nAfter.",
     "headings": "## One\n\nText.\n\n### Two *em*\n\nMore.",
+    "table of contents marker": "[TOC]\n\n## One\n\nText.\n\n## Two\n\nMore.",
     "plain": "Just words, nothing else.",
 }
 

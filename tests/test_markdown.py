@@ -22,6 +22,7 @@ SNIPPETS = {
     "escape": "Not \\*emphasis\\* and 1\\. not a list.",
     "inline link": "Read [the post](https://example.org/a) today.",
     "reference link": "Read [the post][p].\n\n[p]: https://example.org/p",
+    "reference without a space": "Read [the post][p].\n\n[p]:https://example.org/p",
     "short reference": "Read [post].\n\n[post]: https://example.org/p",
     "image": "A ![chart](/c.png) here.",
     "image reference": "A ![chart][c].\n\n[c]: /c.png",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar, TypeVar
@@ -31,6 +32,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.token import STANDARD_TYPES
 
 T = TypeVar("T")
+MarkSearch = Callable[[str], object]
 MORE = "<!--more-->"
 HIGHLIGHT_CLASS = "highlight"
 # Part of every cache key: a change of extensions or their options must re-render.
@@ -166,12 +168,12 @@ class _MarkedBlockParser(BlockParser):
     """Markdown's block parser, trying on each block only the processors it may match:
     most processors search the whole block for their syntax, and most blocks are prose."""
 
-    tried: list[tuple[BlockProcessor, tuple[str, ...] | None]]
+    tried: list[tuple[BlockProcessor, MarkSearch | None]]
 
     def parseBlocks(self, parent: Element, blocks: list[str]) -> None:  # noqa: N802 - Markdown's
         while blocks:
-            for processor, marks in self.tried:
-                if marks is not None and not any(mark in blocks[0] for mark in marks):
+            for processor, has_mark in self.tried:
+                if has_mark is not None and not has_mark(blocks[0]):
                     continue
                 if processor.test(parent, blocks[0]) and processor.run(parent, blocks) is not False:
                     break
@@ -187,8 +189,9 @@ def _mark_blocks(md: markdown.Markdown) -> None:
 
 def _with_marks(
     registry: Registry[T], needs: dict[str, tuple[str, ...]]
-) -> tuple[list[T], list[tuple[str, ...] | None]]:
-    """The registry's items in the order Markdown applies them, and the marks of each."""
+) -> tuple[list[T], list[MarkSearch | None]]:
+    """The registry's items in the order Markdown applies them, and a search for the
+    marks of each (a regular expression's: a call in C, where a test per mark is not)."""
     # Read once, as the registry sorts itself on every lookup; only its private list has
     # the names, in the order Markdown applies them once sorted.
     ordered = sorted(
@@ -196,7 +199,13 @@ def _with_marks(
         key=lambda item: item.priority,
         reverse=True,
     )
-    return [registry[item.name] for item in ordered], [needs.get(item.name) for item in ordered]
+    searches: list[MarkSearch | None] = [
+        re.compile("|".join(map(re.escape, needs[item.name]))).search
+        if item.name in needs
+        else None
+        for item in ordered
+    ]
+    return [registry[item.name] for item in ordered], searches
 
 
 class _MarkedInline(InlineProcessor):
@@ -218,8 +227,8 @@ class _MarkedInline(InlineProcessor):
             return data
         start = 0
         while index < len(self._patterns):
-            marks = self._marks[index]
-            if marks is None or any(mark in data for mark in marks):
+            has_mark = self._marks[index]
+            if has_mark is None or has_mark(data):
                 data, matched, start = self._apply(self._patterns[index], data, index, start)
                 if matched:
                     continue

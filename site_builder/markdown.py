@@ -124,17 +124,17 @@ class Rendered:
 def _converter(
     optional: frozenset[str], *, marked: bool = True, toc_marker: bool = True
 ) -> markdown.Markdown:
-    """``marked``: with this module's inline processor and highlighter; without, Markdown
-    as it comes. ``toc_marker``: look for the table of contents' marker."""
+    """``marked``: with this module's block parser, inline processor and highlighter;
+    without, Markdown as it comes. ``toc_marker``: look for the table of contents' marker."""
     # Extensions made here, not named: Markdown looks a name up among the entry points
     # of every installed package, a tenth of the time of a build after a small edit.
-    faster: dict[str, dict[str, Any]] = {
+    tuned: dict[str, dict[str, Any]] = {
         "codehilite": {"pygments_formatter": _Highlighter} if marked else {},
         "toc": {} if toc_marker else {"marker": ""},
     }
     extensions = [
         importlib.import_module(f"markdown.extensions.{name}").makeExtension(
-            **_CONFIG.get(name, {}), **faster.get(name, {})
+            **_CONFIG.get(name, {}), **tuned.get(name, {})
         )
         for name in (*_ALWAYS, *sorted(optional))
     ]
@@ -218,7 +218,7 @@ class _MarkedInline(InlineProcessor):
 
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
-        self._patterns, self._marks = _with_marks(md.inlinePatterns, _INLINE_NEEDS)
+        self._patterns, self._has_mark = _with_marks(md.inlinePatterns, _INLINE_NEEDS)
         self._apply: Any = getattr(self, "_InlineProcessor__applyPattern")  # noqa: B009
 
     # Markdown calls its private ``__handleInline`` by its mangled name: this replaces it.
@@ -227,7 +227,7 @@ class _MarkedInline(InlineProcessor):
             return data
         start = 0
         while index < len(self._patterns):
-            has_mark = self._marks[index]
+            has_mark = self._has_mark[index]
             if has_mark is None or has_mark(data):
                 data, matched, start = self._apply(self._patterns[index], data, index, start)
                 if matched:
@@ -238,8 +238,8 @@ class _MarkedInline(InlineProcessor):
 
 
 def _convert(text: str, *, trim: bool = True) -> tuple[str, list[dict[str, Any]], str]:
-    """``trim``: leave out the extensions and inline patterns ``text`` has no mark for;
-    without, Markdown with every extension, as it comes (what tests compare with)."""
+    """``trim``: leave out the syntax ``text`` has no mark for; without, Markdown with
+    every extension, as it comes (what tests compare with)."""
     used = (n for n, mark in _NEEDS_MARK.items() if not trim or mark.search(text))
     marker = not trim or _TOC_MARKER in text
     md = _converter(frozenset(used), marked=trim, toc_marker=marker)

@@ -36,7 +36,7 @@ MarkSearch = Callable[[str], object]
 MORE = "<!--more-->"
 HIGHLIGHT_CLASS = "highlight"
 # Part of every cache key: a change of extensions or their options must re-render.
-OPTIONS_VERSION = "md-2"
+OPTIONS_VERSION = "md-3"
 _ALWAYS = ("toc", "fenced_code", "codehilite", "sane_lists")
 # Extensions whose syntax cannot occur without these marks. Leaving an extension out
 # of a document that has no such mark gives the same HTML, and rendering is the cost
@@ -46,7 +46,7 @@ _NEEDS_MARK: dict[str, re.Pattern[str]] = {
     "footnotes": re.compile(r"\[\^"),
     "attr_list": re.compile(r"\{"),
     "abbr": re.compile(r"\*\["),
-    "def_list": re.compile(r"^:[ \t]", re.MULTILINE),
+    "def_list": re.compile(r":[ \t]"),
 }
 # Inline patterns and the marks their syntax cannot do without. Inline processing tries
 # every pattern on every run of text: most of the time of rendering. A pattern is not

@@ -77,9 +77,10 @@ _BLOCK_NEEDS: dict[str, tuple[str, ...]] = {
     "quote": (">",),
     "reference": ("]:",),
 }
-# A paragraph of only this is replaced by the table of contents (Markdown's default).
-# Every paragraph is searched for it: only in the documents that have it.
-_TOC_MARKER = "[TOC]"
+# Passes over every element of a document that only act on text holding a mark: the
+# search for the table of contents' marker (a paragraph of only "[TOC]", Markdown's
+# default), and putting back the characters that backslashes escaped.
+_PASS_NEEDS = {"toc_marker": "[TOC]", "unescape": "\\"}
 # Markdown's own priority for its inline processor, which this module's replaces.
 _INLINE_PRIORITY = 20
 _CONFIG: dict[str, dict[str, Any]] = {
@@ -122,15 +123,15 @@ class Rendered:
 
 @cache
 def _converter(
-    optional: frozenset[str], *, marked: bool = True, toc_marker: bool = True
+    optional: frozenset[str], *, marked: bool = True, unused: frozenset[str] = frozenset()
 ) -> markdown.Markdown:
     """``marked``: with this module's block parser, inline processor and highlighter;
-    without, Markdown as it comes. ``toc_marker``: look for the table of contents' marker."""
+    without, Markdown as it comes. ``unused``: the passes of ``_PASS_NEEDS`` left out."""
     # Extensions made here, not named: Markdown looks a name up among the entry points
     # of every installed package, a tenth of the time of a build after a small edit.
     tuned: dict[str, dict[str, Any]] = {
         "codehilite": {"pygments_formatter": _Highlighter} if marked else {},
-        "toc": {} if toc_marker else {"marker": ""},
+        "toc": {"marker": ""} if "toc_marker" in unused else {},
     }
     extensions = [
         importlib.import_module(f"markdown.extensions.{name}").makeExtension(
@@ -142,6 +143,8 @@ def _converter(
     if marked:
         md.treeprocessors.register(_MarkedInline(md), "inline", _INLINE_PRIORITY)
         _mark_blocks(md)
+    if "unescape" in unused:
+        md.treeprocessors.deregister("unescape")
     return md
 
 
@@ -241,8 +244,8 @@ def _convert(text: str, *, trim: bool = True) -> tuple[str, list[dict[str, Any]]
     """``trim``: leave out the syntax ``text`` has no mark for; without, Markdown with
     every extension, as it comes (what tests compare with)."""
     used = (n for n, mark in _NEEDS_MARK.items() if not trim or mark.search(text))
-    marker = not trim or _TOC_MARKER in text
-    md = _converter(frozenset(used), marked=trim, toc_marker=marker)
+    unused = (n for n, mark in _PASS_NEEDS.items() if trim and mark not in text)
+    md = _converter(frozenset(used), marked=trim, unused=frozenset(unused))
     md.reset()
     body = md.convert(text)
     return body, getattr(md, "toc_tokens", []), getattr(md, "toc", "")

@@ -81,8 +81,11 @@ _BLOCK_NEEDS: dict[str, tuple[str, ...]] = {
 # search for the table of contents' marker (a paragraph of only "[TOC]", Markdown's
 # default), and putting back the characters that backslashes escaped.
 _PASS_NEEDS = {"toc_marker": "[TOC]", "unescape": "\\"}
-# Markdown's own priority for its inline processor, which this module's replaces.
+# Markdown's own priority for its inline processor, which this module's replaces, and
+# the mangled names of the private methods it uses and replaces.
 _INLINE_PRIORITY = 20
+_APPLY = "_InlineProcessor__applyPattern"
+_HANDLE = "_InlineProcessor__handleInline"
 _CONFIG: dict[str, dict[str, Any]] = {
     "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-4"},
     "codehilite": {"css_class": HIGHLIGHT_CLASS, "guess_lang": False},
@@ -140,8 +143,9 @@ def _converter(
         for name in (*_ALWAYS, *sorted(optional))
     ]
     md = markdown.Markdown(extensions=extensions, output_format="html")
-    if marked:
+    if marked and _MarkedInline.fits():
         md.treeprocessors.register(_MarkedInline(md), "inline", _INLINE_PRIORITY)
+    if marked:
         _mark_blocks(md)
     if "unescape" in unused:
         md.treeprocessors.deregister("unescape")
@@ -195,20 +199,15 @@ def _with_marks(
 ) -> tuple[list[T], list[MarkSearch | None]]:
     """The registry's items in the order Markdown applies them, and a search for the
     marks of each (a regular expression's: a call in C, where a test per mark is not)."""
-    # Read once, as the registry sorts itself on every lookup; only its private list has
-    # the names, in the order Markdown applies them once sorted.
-    ordered = sorted(
-        getattr(registry, "_priority"),  # noqa: B009 - untyped
-        key=lambda item: item.priority,
-        reverse=True,
-    )
+    marks_of = {id(registry[name]): marks for name, marks in needs.items() if name in registry}
+    items = list(registry)  # read once: the registry sorts itself on every lookup
     searches: list[MarkSearch | None] = [
-        re.compile("|".join(map(re.escape, needs[item.name]))).search
-        if item.name in needs
+        re.compile("|".join(map(re.escape, marks_of[id(item)]))).search
+        if id(item) in marks_of
         else None
-        for item in ordered
+        for item in items
     ]
-    return [registry[item.name] for item in ordered], searches
+    return items, searches
 
 
 class _MarkedInline(InlineProcessor):
@@ -222,9 +221,16 @@ class _MarkedInline(InlineProcessor):
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
         self._patterns, self._has_mark = _with_marks(md.inlinePatterns, _INLINE_NEEDS)
-        self._apply: Any = getattr(self, "_InlineProcessor__applyPattern")  # noqa: B009
+        self._apply: Any = getattr(self, _APPLY)
 
-    # Markdown calls its private ``__handleInline`` by its mangled name: this replaces it.
+    @staticmethod
+    def fits() -> bool:
+        """Whether this Markdown has the private methods this class relies on; another
+        version may name them otherwise, and then keeps its own inline processor."""
+        return hasattr(InlineProcessor, _HANDLE) and hasattr(InlineProcessor, _APPLY)
+
+    # Markdown calls its private ``__handleInline`` by its mangled name (_HANDLE): this
+    # replaces it.
     def _InlineProcessor__handleInline(self, data: str, index: int = 0) -> str:  # noqa: N802
         if isinstance(data, AtomicString):
             return data

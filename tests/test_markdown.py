@@ -33,6 +33,7 @@ SNIPPETS = {
     "html comment": "Text <!-- hidden --> more.",
     "entity": "Fish &amp; chips &copy; 2021 &#169; &#xA9;.",
     "bare ampersand": "AT&T and R&D.",
+    "unfinished character references": "Item &#1. and &#5 * 3, &#x; and &copy here.",
     "asterisk emphasis": "Some *em*, **strong** and ***both***.",
     "underscore emphasis": "Some _em_, __strong__, snake_case_name.",
     "lone star": "5 * 3 = 15 and a * b.",
@@ -91,7 +92,7 @@ _PIECES = st.sampled_from(
         *SNIPPETS.values(),
         *("*", "**", "_", "`", "[", "]", "(", ")", "<", ">", "&", "\\", "!", "^", "|"),
         *("  \n", "\n", "\n\n", " ", "    ", "\t", "word", "x_y", "<b>", "</b>", "<div>"),
-        *("[^1]", "](/a)", "]:", "[x]: /u", "*[x]: y", "{#id}", "[TOC]", "&amp;", "<!--"),
+        *("[^1]", "](/a)", "]:", "[x]: /u", "*[x]: y", "{#id}", "[TOC]", "&amp;", "&#", "<!--"),
         *("> ", "- ", "1. ", "#", "## ", "---", "***", "===", "\n=\n", "```", ": ", " : "),
     ]
 )

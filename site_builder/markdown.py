@@ -214,8 +214,8 @@ class _MarkedInline(InlineProcessor):
     """Markdown's inline processor, trying on each run of text only the patterns it may match.
 
     Only the text changes the work: the patterns, their order and what they make are
-    Markdown's own. Matched text is replaced by placeholders, which hold no marks, so a
-    mark absent from a run of text stays absent while the patterns are tried.
+    Markdown's own. A pattern is tried when the text, as it stands at that moment (matches
+    become placeholders as patterns apply), holds its mark: without it, it cannot match.
     """
 
     def __init__(self, md: markdown.Markdown) -> None:

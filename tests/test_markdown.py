@@ -1,7 +1,8 @@
-"""Rendering leaves out the extensions a document has no mark for (a table needs a
-``|``), and tries on each run of text only the inline patterns it has a mark for (a link
-needs a ``[``): each one left out is a pass less over the text. The HTML must be the
-same as Markdown's own with every extension enabled, for every document."""
+"""Rendering leaves out what a document cannot use: the extensions and whole-document
+passes it has no mark for (a table needs a ``|``), and on each block and each run of
+text the block processors and inline patterns it has no mark for (a heading needs a
+``#``, a link a ``[``). The HTML must be the same as stock Markdown's, with every
+extension enabled, for every document."""
 
 from __future__ import annotations
 

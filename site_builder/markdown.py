@@ -41,12 +41,12 @@ _ALWAYS = ("toc", "fenced_code", "codehilite", "sane_lists")
 # Extensions whose syntax cannot occur without these marks. Leaving an extension out
 # of a document that has no such mark gives the same HTML, and rendering is the cost
 # of a build: each extension adds passes over every document.
-_NEEDS_MARK: dict[str, re.Pattern[str]] = {
-    "tables": re.compile(r"\|"),
-    "footnotes": re.compile(r"\[\^"),
-    "attr_list": re.compile(r"\{"),
-    "abbr": re.compile(r"\*\["),
-    "def_list": re.compile(r":[ \t]"),
+_EXTENSION_NEEDS: dict[str, tuple[str, ...]] = {
+    "tables": ("|",),
+    "footnotes": ("[^",),
+    "attr_list": ("{",),
+    "abbr": ("*[",),
+    "def_list": (": ", ":\t"),
 }
 # Inline patterns and the marks their syntax cannot do without. Inline processing tries
 # every pattern on every run of text: most of the time of rendering. A pattern is not
@@ -80,7 +80,7 @@ _BLOCK_NEEDS: dict[str, tuple[str, ...]] = {
 # Passes over every element of a document that only act on text holding a mark: the
 # search for the table of contents' marker (a paragraph of only "[TOC]", Markdown's
 # default), and putting back the characters that backslashes escaped.
-_PASS_NEEDS = {"toc_marker": "[TOC]", "unescape": "\\"}
+_PASS_NEEDS: dict[str, tuple[str, ...]] = {"toc_marker": ("[TOC]",), "unescape": ("\\",)}
 # Markdown's own priority for its inline processor, which this module's replaces, and
 # the mangled names of the private methods it uses and replaces.
 _INLINE_PRIORITY = 20
@@ -249,12 +249,16 @@ class _MarkedInline(InlineProcessor):
 def _convert(text: str, *, trim: bool = True) -> tuple[str, list[dict[str, Any]], str]:
     """``trim``: leave out the syntax ``text`` has no mark for; without, Markdown with
     every extension, as it comes (what tests compare with)."""
-    used = (n for n, mark in _NEEDS_MARK.items() if not trim or mark.search(text))
-    unused = (n for n, mark in _PASS_NEEDS.items() if trim and mark not in text)
+    used = (n for n, marks in _EXTENSION_NEEDS.items() if not trim or _holds(text, marks))
+    unused = (n for n, marks in _PASS_NEEDS.items() if trim and not _holds(text, marks))
     md = _converter(frozenset(used), marked=trim, unused=frozenset(unused))
     md.reset()
     body = md.convert(text)
     return body, getattr(md, "toc_tokens", []), getattr(md, "toc", "")
+
+
+def _holds(text: str, marks: tuple[str, ...]) -> bool:
+    return any(mark in text for mark in marks)
 
 
 def sanitize(fragment: str) -> str:

@@ -46,6 +46,7 @@ SNIPPETS = {
     "abbreviation": "The HTML spec.\n\n*[HTML]: Hyper Text Markup Language",
     "definition list": "Term\n: Definition.",
     "indented definition": "Term\n   : Definition.",
+    "definition after a tab": "Term\n:\tDefinition.",
     "definition list in a quote": "> Term\n> : Definition.",
     "fenced code": "```python\nx = a[1] < b & c  # `q`\n```",
     "indented code": "    <b>kept</b> & [x]\n\nAfter.",

@@ -48,6 +48,8 @@ from site_builder.templates import check_templates, make_environment
 from site_builder.writer import OutputError, is_owned, update_site, write_site
 
 if TYPE_CHECKING:
+    import jinja2
+
     from site_builder.checks import Page
 
 T = TypeVar("T")
@@ -70,6 +72,7 @@ class Plan:
     redirects: tuple[Redirect, ...]
     warnings: tuple[SiteError, ...]
     ledger: str  # permalinks.json as this build leaves it
+    env: jinja2.Environment  # what renders its pages; the preview renders again with it
 
 
 def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
@@ -143,6 +146,7 @@ def _plan(
         redirects=tuple(known.redirects),
         warnings=warnings,
         ledger=dump_ledger(known.ledger),
+        env=env,
     )
 
 

@@ -34,6 +34,7 @@ from site_builder.fresh import BuildResult, inputs_of
 from site_builder.model import Article, Entry, OutputSpec
 from site_builder.outputs import card
 from site_builder.site import copies_of, placement, retext
+from site_builder.templates import forget_fragments
 from site_builder.writer import holds, recover, replace_files
 
 
@@ -115,6 +116,7 @@ class LiveBuild:
         placed = last.placed
         cards = {source: card(placed[source]) for source in edited if source in placed}
         retext(last.copies, edited, self.config)
+        forget_fragments(last.plan.env)
         last.entries.update(edited)
         recarded = {source for source, old in cards.items() if card(placed[source]) != old}
         self._last = None  # until the outputs are written: a failure leaves nothing to patch

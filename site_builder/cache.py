@@ -384,6 +384,9 @@ class RenderCache:
         cache_folder(self.root)
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
+        # A commit without waiting for the disk: on power loss WAL loses the last
+        # batches, never the database's consistency, and a cache can render them again.
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute("DROP TABLE IF EXISTS rendered")  # an earlier format: bodies inside entries
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {_TABLE} (key TEXT PRIMARY KEY, value BLOB, html TEXT)"

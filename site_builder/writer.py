@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from site_builder.errors import SiteError
@@ -215,11 +215,12 @@ def write_site(output: Path, files: Iterable[tuple[str, bytes]], *, force: bool 
             if live and not holds(output, rel, data):
                 differ.add(rel)
             count += 1
-        _prune(staging, written)
+        if adopted:  # a fresh staging folder holds only what was just written
+            _prune(staging, written)
         # The replaced site becomes the spare; told where it differs from the new one,
         # the next incremental build brings only those files up to date.
         behind = differ | (_files_of(output) - written) if live else None
-        _swap_keeping_spare(staging, output, behind)
+        _swap_keeping_spare(staging, output, behind, files=written)
     return count
 
 
@@ -334,6 +335,18 @@ def _link_folder(source: str, target: str, *, top: bool = False) -> None:
                 _link(entry.path, into)
 
 
+def _link_listed(source: str, target: str, rels: Iterable[str]) -> None:
+    made = {""}
+    for rel in rels:
+        folder = rel.rpartition("/")[0]
+        if folder not in made:
+            os.makedirs(os.path.join(target, folder), exist_ok=True)  # noqa: PTH103, PTH118
+            while folder not in made:  # its parents too, made by makedirs
+                made.add(folder)
+                folder = folder.rpartition("/")[0]
+        _link(os.path.join(source, rel), os.path.join(target, rel))  # noqa: PTH118
+
+
 def spare_dir(output: Path) -> Path:
     return output.parent / f".{output.name}.spare"
 
@@ -372,14 +385,19 @@ def _adopt_spare(output: Path, staging: Path) -> tuple[bool, list[str] | None]:
     return True, behind
 
 
-def _swap_keeping_spare(staging: Path, output: Path, changed: set[str] | None) -> None:
-    """Swap ``staging`` in; the previous site becomes the spare, trailing by ``changed``."""
+def _swap_keeping_spare(
+    staging: Path, output: Path, changed: set[str] | None, *, files: Collection[str] | None = None
+) -> None:
+    """Swap ``staging`` in; the previous site becomes the spare, trailing by ``changed``.
+
+    ``files``: every file of ``staging`` but its marker, when the caller knows them.
+    """
     fresh = staging / f"{MARKER}.new"
     fresh.write_bytes(_MARKER_TEXT)
     fresh.replace(staging / MARKER)  # a new file, a new generation (see _token)
     if not output.exists():
         staging.rename(output)
-        _first_spare(output)
+        _first_spare(output, files)
         return
     if not _exchange(staging, output):
         swap_in(staging, output)  # no atomic exchange: the old site is deleted
@@ -390,7 +408,7 @@ def _swap_keeping_spare(staging: Path, output: Path, changed: set[str] | None) -
     staging.rename(spare_dir(output))
 
 
-def _first_spare(output: Path) -> None:
+def _first_spare(output: Path, files: Collection[str] | None) -> None:
     """A first site's spare: hard links to it, trailing it by nothing.
 
     Made now so that the next build, most often a small edit, does not have to: a
@@ -398,7 +416,11 @@ def _first_spare(output: Path) -> None:
     """
     staging = staging_dir(output)
     try:
-        link_tree(output, staging)
+        if files is None:
+            link_tree(output, staging)
+        else:  # listing the folders again would cost a third of the linking
+            _start_tree(staging)
+            _link_listed(str(output), str(staging), files)
         state = {"trails": _token(output), "behind": []}
         (staging / SPARE_STATE).write_text(json.dumps(state), encoding="utf-8")
         staging.rename(spare_dir(output))

@@ -111,6 +111,8 @@ _CLASSES: dict[str, set[str]] = {
 }
 _TAGS = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+")
+# Every ASCII character that \w does not match, as a space (bytes.translate's table).
+_ASCII_WORD_GAPS = bytes(c if chr(c).isalnum() or c == ord("_") else 32 for c in range(256))
 _FIRST_PARAGRAPH = re.compile(r"<p>.*?</p>", re.DOTALL)
 
 
@@ -333,7 +335,11 @@ def strip_heading_anchors(fragment: str) -> str:
 
 
 def count_words(fragment: str) -> int:
-    return len(_WORD.findall(html.unescape(_TAGS.sub(" ", fragment))))
+    """Runs of word characters (``\\w+``) in the fragment's text."""
+    text = html.unescape(_TAGS.sub(" ", fragment))
+    if text.isascii():  # most articles: a tenth of the time of matching every word
+        return len(text.encode("ascii").translate(_ASCII_WORD_GAPS).split())
+    return len(_WORD.findall(text))
 
 
 def plain_text(fragment: str) -> str:

@@ -6,13 +6,16 @@ extension enabled, for every document."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from site_builder.content import decode
 from site_builder.frontmatter import split_front_matter
-from site_builder.markdown import _convert
+from site_builder.markdown import _convert, count_words
 from tests.conftest import REPO
 
 # Each is the one mark of its syntax in the text, so that trimming on the wrong mark
@@ -104,3 +107,14 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=12).map("".join))
 def test_any_mix_of_syntax_renders_as_with_everything_enabled(text: str) -> None:
     assert _convert(text) == _convert(text, trim=False)
+
+
+_TEXT = st.text(st.sampled_from("aZ09_ -'.,;\t\n&<>é€ßµ\u00aa\u0663"), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_TEXT, st.sampled_from(["<p>", "</p>", "&amp;", "&eacute;"]))))
+def test_words_are_the_runs_of_word_characters_in_the_text(pieces: list[str]) -> None:
+    fragment = "".join(pieces)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", fragment))
+    assert count_words(fragment) == len(re.findall(r"\w+", text))

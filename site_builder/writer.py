@@ -46,6 +46,10 @@ def safe_target(root: Path, rel: str, *, windows: bool = os.name == "nt") -> Pat
     as untrusted: no absolute path, ``..``, backslash, NUL or control character, and
     on Windows no device name such as ``con`` or ``nul.html``.
     """
+    return root.joinpath(*_safe_parts(rel, windows=windows))
+
+
+def _safe_parts(rel: str, *, windows: bool = os.name == "nt") -> tuple[str, ...]:
     parts = PurePosixPath(rel).parts
     bad = (
         not parts
@@ -60,7 +64,7 @@ def safe_target(root: Path, rel: str, *, windows: bool = os.name == "nt") -> Pat
             f"refusing to write {rel!r}: the path leaves the output folder or names a device",
             hint="rename the file in content/ or templates/static/ to plain letters and digits",
         )
-    return root.joinpath(*parts)
+    return parts
 
 
 def is_owned(folder: Path) -> bool:
@@ -209,8 +213,11 @@ def write_site(output: Path, files: Iterable[tuple[str, bytes]], *, force: bool 
             _start_tree(staging)
         live = output.is_dir()
         written, differ = set(), set()
-        for rel, data in files:
-            _put(staging, rel, data)
+        made = {""}  # the folders of a fresh staging folder, made as files need them
+        for given, data in files:
+            if adopted:
+                _put(staging, given, data)
+            rel = given if adopted else _put_new(str(staging), given, data, made)
             written.add(rel)
             if live and not holds(output, rel, data):
                 differ.add(rel)
@@ -338,12 +345,7 @@ def _link_folder(source: str, target: str, *, top: bool = False) -> None:
 def _link_listed(source: str, target: str, rels: Iterable[str]) -> None:
     made = {""}
     for rel in rels:
-        folder = rel.rpartition("/")[0]
-        if folder not in made:
-            os.makedirs(os.path.join(target, folder), exist_ok=True)  # noqa: PTH103, PTH118
-            while folder not in made:  # its parents too, made by makedirs
-                made.add(folder)
-                folder = folder.rpartition("/")[0]
+        _make_folder(target, rel.rpartition("/")[0], made)
         _link(os.path.join(source, rel), os.path.join(target, rel))  # noqa: PTH118
 
 
@@ -426,6 +428,29 @@ def _first_spare(output: Path, files: Collection[str] | None) -> None:
         staging.rename(spare_dir(output))
     except OSError:  # the site is built; without a spare the next build links one
         _discard(staging)
+
+
+def _put_new(root: str, rel: str, data: bytes, made: set[str]) -> str:
+    """Write ``root/rel`` into a staging folder this build made, and say where, as a
+    plain path: nothing is there but what it wrote, so nothing is looked up (a system
+    call a file, two a folder fewer)."""
+    parts = _safe_parts(rel)
+    _make_folder(root, "/".join(parts[:-1]), made)
+    with open(os.path.join(root, *parts), "xb") as file:  # noqa: PTH118, PTH123
+        file.write(data)
+    return "/".join(parts)
+
+
+def _make_folder(root: str, folder: str, made: set[str]) -> None:
+    """``root/folder`` and its missing parents, where ``made`` holds every folder that
+    exists: no system call asks which do."""
+    missing = []
+    while folder not in made:
+        missing.append(folder)
+        folder = folder.rpartition("/")[0]
+    for name in reversed(missing):
+        os.mkdir(os.path.join(root, name))  # noqa: PTH102, PTH118
+        made.add(name)
 
 
 def _put(root: Path, rel: str, data: bytes) -> None:

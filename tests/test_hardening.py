@@ -302,6 +302,23 @@ def test_safe_target_refuses_paths_that_could_leave_output(tmp_path: Path, rel: 
         safe_target(tmp_path, rel, windows=False)
 
 
+@pytest.mark.parametrize("first", [True, False])
+def test_a_site_with_a_path_leaving_output_is_not_written(tmp_path: Path, first: bool) -> None:
+    output = tmp_path / "site" / "output"
+    if not first:  # the staging folder then starts from the live site
+        write_site(output, [("index.html", b"old")])
+    files = [("index.html", b"new"), ("a/../../escape.html", b"x")]
+    with pytest.raises(OutputError, match="refusing to write"):
+        write_site(output, files)
+    assert not (tmp_path / "escape.html").exists()
+    assert not (tmp_path / "site" / "escape.html").exists()
+    assert not any(".staging" in p.name for p in output.parent.iterdir())
+    if first:
+        assert not output.exists()
+    else:
+        assert (output / "index.html").read_bytes() == b"old"
+
+
 @pytest.mark.parametrize(
     "rel", ["con", "tags/CON/index.html", "nul.html", "articles/aux/index.html", "com1", "LPT9.txt"]
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from site_builder.config import load_config
-from site_builder.templates import make_environment
+from site_builder.templates import FragmentCache, make_environment
 from tests.conftest import MakeSite
 
 # Each render of the body appends to `renders` and shows how many there have been.
@@ -42,3 +42,11 @@ def test_time_tag_shows_the_site_time_zone_in_whole_seconds(make_site: MakeSite)
         '<time datetime="2026-11-03T00:30:05+01:00">3 November 2026</time> '
         '<time datetime="2026-11-02">02/11</time>'
     )
+
+
+def test_the_oldest_fragment_makes_way_when_the_cache_is_full(make_site: MakeSite) -> None:
+    env = make_environment(load_config(make_site({})))
+    env.extensions[FragmentCache.identifier].FRAGMENTS = 2  # type: ignore[attr-defined]
+    a, b, c = {"name": "a"}, {"name": "b"}, {"name": "c"}
+    shown = env.from_string(COUNTED).render(items=[a, b, a, c, b, a], renders=[])
+    assert shown == "a1 b2 a1 c3 b2 a4 "  # c pushed a out; b stayed

@@ -217,7 +217,9 @@ def write_site(output: Path, files: Iterable[tuple[str, bytes]], *, force: bool 
         for given, data in files:
             if adopted:
                 _put(staging, given, data)
-            rel = given if adopted else _put_new(str(staging), given, data, made)
+                rel = "/".join(_safe_parts(given))  # as the folders have it ("a//b": a/b)
+            else:
+                rel = _put_new(str(staging), given, data, made)
             written.add(rel)
             if live and not holds(output, rel, data):
                 differ.add(rel)

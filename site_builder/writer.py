@@ -216,8 +216,7 @@ def write_site(output: Path, files: Iterable[tuple[str, bytes]], *, force: bool 
         made = {""}  # the folders of a fresh staging folder, made as files need them
         for given, data in files:
             if adopted:
-                _put(staging, given, data)
-                rel = "/".join(_safe_parts(given))  # as the folders have it ("a//b": a/b)
+                rel = _put(staging, given, data)
             else:
                 rel = _put_new(str(staging), given, data, made)
             written.add(rel)
@@ -455,10 +454,16 @@ def _make_folder(root: str, folder: str, made: set[str]) -> None:
         made.add(name)
 
 
-def _put(root: Path, rel: str, data: bytes) -> None:
-    """Write ``root/rel``; a file shared with the live site (a hard link) is replaced,
-    never written through, and a file that already holds ``data`` is left alone."""
-    target = safe_target(root, rel)
+def _put(root: Path, rel: str, data: bytes) -> str:
+    """Write ``root/rel``, and say where, as the folders have it (``a//b``: ``a/b``)."""
+    parts = _safe_parts(rel)
+    _put_at(root.joinpath(*parts), data)
+    return "/".join(parts)
+
+
+def _put_at(target: Path, data: bytes) -> None:
+    """A file shared with the live site (a hard link) is replaced, never written
+    through, and a file that already holds ``data`` is left alone."""
     try:
         info = target.lstat()
     except FileNotFoundError:

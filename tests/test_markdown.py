@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from site_builder.content import decode
 from site_builder.frontmatter import split_front_matter
-from site_builder.markdown import _convert, count_words
+from site_builder.markdown import _PLAIN_LINE, _convert, _one_paragraph, count_words
 from tests.conftest import REPO
 
 # Each is the one mark of its syntax in the text, so that trimming on the wrong mark
@@ -118,3 +118,16 @@ def test_words_are_the_runs_of_word_characters_in_the_text(pieces: list[str]) ->
     fragment = "".join(pieces)
     text = html.unescape(re.sub(r"<[^>]+>", " ", fragment))
     assert count_words(fragment) == len(re.findall(r"\w+", text))
+
+
+# Lines of words and every ASCII punctuation mark: the summaries of front matter. Most
+# are one plain line, rendered without a whole conversion; the HTML must be the same.
+_LINE_PIECES = st.sampled_from(
+    ["word", "Word", "é", "µ", "1", " ", "  ", "\t", "\n", *"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.from_regex(_PLAIN_LINE, fullmatch=True), st.lists(_LINE_PIECES).map("".join)))
+def test_a_summary_renders_as_with_everything_enabled(text: str) -> None:
+    assert _one_paragraph(text) == _convert(text, trim=False)[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -395,6 +396,28 @@ def test_every_bad_file_is_reported_and_the_previous_site_survives(
         (root / "content/articles" / name).unlink()
     assert build_cli(root, capsys)[0] == 0
     assert all(f"Good {n}" in page(root, f"good-{n}") for n in range(3))
+
+
+def test_a_build_across_processes_lists_every_error_as_a_build_in_one_process(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Enough files for worker processes, the broken ones in different workers' tasks.
+    files: dict[str, str | bytes] = {
+        f"content/articles/story-{n:03d}.md": article(f"Story {n}", "2026-11-20")
+        for n in range(100)
+    }
+    for n in (5, 50, 95):
+        files[f"content/articles/story-{n:03d}.md"] = b"---\ntitle: Caf\xe9\n---\n"
+    files["content/articles/story-077.md"] = "---\ntitle: [unclosed\n---\n"
+    errors = {}
+    for jobs in ("1", "2"):
+        root = make_site(files, name=f"site-{jobs}")
+        assert main(["build", "--source", str(root), "--jobs", jobs]) == 1
+        errors[jobs] = capsys.readouterr().err.replace(str(root), "ROOT")
+    named = re.findall(r"content/articles/(story-\d+)\.md", errors["2"])
+    assert named == ["story-005", "story-050", "story-077", "story-095"]
+    assert "Build failed: 4 errors; nothing was written." in errors["2"]
+    assert errors["2"] == errors["1"]
 
 
 @pytest.mark.parametrize(

@@ -210,8 +210,6 @@ def run_tool(tool: Tool, pristine: Path, scratch: Path, args: argparse.Namespace
         site = scratch / f"{tool.name}-{trial + 1}"
         shutil.copytree(pristine, site)
         trials.append(run_trial(tool, site, site.with_name(f"{site.name}-logs")))
-        if not args.keep:
-            shutil.rmtree(site)
         if len(trials[-1]) < len(RUNS):
             break
     return ToolResult(tool.name, _merge(trials))
@@ -252,8 +250,6 @@ def bench_size(root: Path, count: int, args: argparse.Namespace) -> list[ToolRes
             results.append(ToolResult(tool.name, problem=problems[tool.name]))
         else:
             results.append(run_tool(tool, sites[tool.flavour], scratch, args))
-    if not args.keep:
-        shutil.rmtree(scratch)
     return results
 
 
@@ -268,9 +264,6 @@ def bench_huge(root: Path, args: argparse.Namespace) -> list[tuple[int, Measurem
         measured.append((count, measurement))
         if not measurement.ok:
             _show_failure("site_builder", measurement)
-        if not args.keep:
-            shutil.rmtree(scratch)
-        if not measurement.ok:
             break
     return measured
 
@@ -423,6 +416,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 @contextlib.contextmanager
 def _workdir(args: argparse.Namespace) -> Iterator[Path]:
+    """The folder of every site, output and log; removed only at the end. On ext4, for
+    a minute or more after many files are deleted, making a file costs several times
+    as much (the allocator skips the inodes just freed): a cold build of 10,000
+    articles timed right after deleting the last one's 75,000 files took 24.8 s
+    instead of 20.9 s, 5.6 CPU-seconds more of it in the kernel."""
     root = args.workdir or Path(tempfile.mkdtemp(prefix="site-builder-bench-"))
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)

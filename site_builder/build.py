@@ -45,7 +45,7 @@ from site_builder.permalinks import (
 from site_builder.quick import edit_in_place, remember
 from site_builder.site import build_site, entry_url, output_path, visible_entries
 from site_builder.templates import check_templates, make_environment
-from site_builder.writer import OutputError, is_owned, update_site, write_site
+from site_builder.writer import OutputError, is_owned, spares_aside, update_site, write_site
 
 if TYPE_CHECKING:
     import jinja2
@@ -465,7 +465,8 @@ def write_planned(
 
     ``inputs`` is what the input files looked like when the plan was made.
     """
-    with readers_closed():  # bodies were fetched for pages and feeds
+    # Bodies were fetched for pages and feeds; a first spare is linked beside the records.
+    with readers_closed(), spares_aside():
         with _collector_paused():  # the manifest is a few objects per output, all kept
             old, changed, why_full = (
                 _usable_manifest(config, p) if incremental else (None, [], "--clean")

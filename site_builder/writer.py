@@ -15,13 +15,17 @@ last one removed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
 import shutil
+import signal
 import stat
+import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from site_builder.errors import SiteError
 
@@ -146,15 +150,20 @@ def _start_tree(folder: Path) -> None:
     (folder / MARKER).write_bytes(_MARKER_TEXT)
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two folders in one atomic step where the kernel can (Linux renameat2)."""
+@functools.cache
+def _libc() -> Any:
+    """The C library, for calls Python does not wrap; ``None`` where there is none."""
     import ctypes.util  # noqa: PLC0415 - here: a small rebuild is mostly imports
 
     libc_name = ctypes.util.find_library("c")
     if os.name != "posix" or libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+        return None
+    return ctypes.CDLL(libc_name, use_errno=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step where the kernel can (Linux renameat2)."""
+    renameat2 = getattr(_libc(), "renameat2", None)
     if renameat2 is None:
         return False
     at_fdcwd = -100
@@ -400,7 +409,7 @@ def _swap_keeping_spare(
     fresh.replace(staging / MARKER)  # a new file, a new generation (see _token)
     if not output.exists():
         staging.rename(output)
-        _first_spare(output, files)
+        _first_spare_aside(output, files)
         return
     if not _exchange(staging, output):
         swap_in(staging, output)  # no atomic exchange: the old site is deleted
@@ -409,6 +418,57 @@ def _swap_keeping_spare(
     state = {"trails": live, "behind": sorted(changed) if changed is not None else None}
     (staging / SPARE_STATE).write_text(json.dumps(state), encoding="utf-8")
     staging.rename(spare_dir(output))
+
+
+# The children making first spares for the innermost ``spares_aside``.
+_ASIDE: list[list[int]] = []
+_PR_SET_PDEATHSIG = 1
+
+
+@contextlib.contextmanager
+def spares_aside() -> Iterator[None]:
+    """Within, a first build's spare is linked by a child process while this one goes
+    on (a build saves its records meanwhile: each takes about half a second at 10,000
+    articles); left only once every such child is done, so that the build lock, which
+    a child does not hold, covers its work."""
+    children: list[int] = []
+    _ASIDE.append(children)
+    try:
+        yield
+    finally:
+        _ASIDE.remove(children)
+        for pid in children:
+            os.waitpid(pid, 0)
+
+
+def _first_spare_aside(output: Path, files: Collection[str] | None) -> None:
+    # Forking is only safe while no other thread runs (the preview server has some),
+    # and the child must die with its parent: only Linux can ask for that.
+    if not _ASIDE or threading.active_count() > 1 or getattr(_libc(), "prctl", None) is None:
+        _first_spare(output, files)
+        return
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # never returns into the build
+        done = False
+        try:
+            if _dies_with(parent):
+                _first_spare(output, files)
+                done = True
+        finally:
+            os._exit(0 if done else 1)
+    _ASIDE[-1].append(pid)
+
+
+def _dies_with(parent: int) -> bool:
+    """Have the kernel kill this process when ``parent`` dies; say whether it lives.
+
+    A spare still being linked after its build was killed would race the next build,
+    which deletes what a killed build left.
+    """
+    if _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        return False
+    return os.getppid() == parent  # else it died before the request
 
 
 def _first_spare(output: Path, files: Collection[str] | None) -> None:

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from site_builder.writer import (
     update_site,
     write_site,
 )
-from tests.conftest import SITE_TOML, MakeSite, article, build_at, write_files
+from tests.conftest import REPO, SITE_TOML, MakeSite, article, build_at, write_files
 from tests.test_output_safety import snapshot
 
 # --- the output folder ---------------------------------------------------------------
@@ -209,6 +210,74 @@ def test_the_replaced_site_is_kept_as_the_spare_and_staged_in_again(tmp_path: Pa
     }
     write_site(output, [("e.html", b"e6")])
     assert sorted(snapshot(output)) == [MARKER, "e.html"]
+
+
+def test_a_first_build_returns_with_its_spare_made(make_site: MakeSite) -> None:
+    """The spare of a first site is linked by a child process while the build saves its
+    records: the command returns only once it is whole, every file the site's own (but
+    the marker, which each folder has of its own), however slow the disk."""
+    files = {
+        f"content/articles/s{n}.md": article(f"Story {n}", "2026-11-20", tags="[a, b]")
+        for n in range(30)
+    }
+    root = make_site(files)
+    slow_disk = f"""
+import sys, time
+sys.path.insert(0, {str(REPO)!r})
+from site_builder import cli, writer
+linked = writer._first_spare
+writer._first_spare = lambda *args: (time.sleep(1), linked(*args))
+cli.main(["build", "--source", {str(root)!r}, "--jobs", "1"])
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", slow_disk], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    output, spare = root / "output", root / ".output.spare"
+    live = {p.relative_to(output) for p in output.rglob("*") if p.is_file()}
+    assert len(live) > 60
+    kept = {p.relative_to(spare) for p in spare.rglob("*") if p.is_file()}
+    assert kept == live | {Path(SPARE_STATE)}
+    assert all((spare / rel).samefile(output / rel) for rel in live - {Path(MARKER)})
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".output")) == [
+        ".output.spare"
+    ]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="only Linux kills a child with its parent")
+def test_a_spare_being_made_dies_with_its_killed_build(tmp_path: Path) -> None:
+    """A build killed while a child links its spare takes the child with it: left
+    running, it would race the next build, which deletes what a killed build left."""
+    script = f"""
+import os, sys, time
+sys.path.insert(0, {str(REPO)!r})
+from site_builder import writer
+parent = os.getpid()
+if os.fork() == 0:
+    if writer._dies_with(parent):
+        print(os.getpid(), flush=True)
+        time.sleep(60)
+    os._exit(0)
+time.sleep(60)
+"""
+    command = [sys.executable, "-c", script]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as build:
+        assert build.stdout is not None
+        child = int(build.stdout.readline())
+        build.kill()
+    for _ in range(100):  # the kernel's signal is not instant
+        if not _alive(child):
+            break
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").split(") ")[1][0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"  # a zombie is dead, waiting for its new parent to reap it
 
 
 def test_after_a_full_build_the_spare_knows_where_it_differs(tmp_path: Path) -> None:

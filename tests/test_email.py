@@ -3,13 +3,17 @@ absolute URLs, nothing external; ``email.txt`` as its plain, unescaped twin."""
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
+import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from site_builder.newsletter import html_to_text
 from tests.conftest import SITE_TOML, MakeSite, article, build_at, printed_by
@@ -159,6 +163,27 @@ def test_html_to_text_keeps_links_lists_and_entities() -> None:
     long = "<p>" + "word " * 30 + "https://example.org/" + "a" * 80 + "</p>"
     lines = html_to_text(long).splitlines()
     assert lines[-1].startswith("https://example.org/aaaa")  # a URL is never broken
+
+
+_WORDS = st.text(st.sampled_from("ab-/.éµ\u2028"), min_size=1, max_size=30).filter(
+    lambda word: not any(c.isspace() for c in word)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=40), st.booleans(), st.integers(8, 90))
+def test_text_is_wrapped_as_textwrap_wraps_it(words: list[str], item: bool, width: int) -> None:
+    """Mail text is wrapped as the standard library's textwrap does, never breaking a
+    word, at a hyphen or for being too long."""
+    line = ("- " if item else "") + " ".join(words)
+    expected = textwrap.fill(
+        line,
+        width=width,
+        subsequent_indent="  " if line.startswith("- ") else "",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    assert html_to_text(f"<p>{html.escape(line)}</p>", width) == expected
 
 
 @pytest.mark.validator

@@ -438,7 +438,8 @@ def spares_aside() -> Iterator[None]:
     finally:
         _ASIDE.remove(children)
         for pid in children:
-            os.waitpid(pid, 0)
+            with contextlib.suppress(ChildProcessError):  # reaped elsewhere: done anyway
+                os.waitpid(pid, 0)
 
 
 def _first_spare_aside(output: Path, files: Collection[str] | None) -> None:
@@ -448,7 +449,11 @@ def _first_spare_aside(output: Path, files: Collection[str] | None) -> None:
         _first_spare(output, files)
         return
     parent = os.getpid()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare (a limit, or memory): link it here
+        _first_spare(output, files)
+        return
     if pid == 0:  # never returns into the build
         done = False
         try:

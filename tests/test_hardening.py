@@ -30,6 +30,7 @@ from site_builder.writer import (
     OutputError,
     recover,
     safe_target,
+    spares_aside,
     staging_dir,
     update_site,
     write_site,
@@ -242,6 +243,25 @@ cli.main(["build", "--source", {str(root)!r}, "--jobs", "1"])
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".output")) == [
         ".output.spare"
     ]
+
+
+def test_a_first_spare_is_linked_here_when_no_process_can_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of processes (a limit, or memory), the site is still built, and its spare."""
+    refused = []
+
+    def no_fork() -> int:
+        refused.append(True)
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    output, spare = tmp_path / "output", tmp_path / ".output.spare"
+    with spares_aside():
+        write_site(output, [("a.html", b"a"), ("b/c.html", b"c")])
+    assert refused == [True]
+    assert (output / "b/c.html").read_bytes() == b"c"
+    assert (spare / "b/c.html").samefile(output / "b/c.html")
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="only Linux kills a child with its parent")

@@ -324,7 +324,7 @@ def _full_write(
         yield from renderer.each(p.specs, jobs)
         renderer.fail_if_any()
 
-    forget_manifest(config.root)
+    forget_manifest(config.root, config.output_dir)
     write_site(config.output_dir, files(), force=force)
     return renderer.manifest
 
@@ -345,7 +345,7 @@ def _incremental_write(
     stale = sorted(set(old.keys) - wanted)
     if rendered or stale:
         # Forgotten first: a build killed after the swap must not trust the old manifest.
-        forget_manifest(config.root)
+        forget_manifest(config.root, config.output_dir)
         # One swap, never file by file: a build killed midway leaves the old site whole.
         update_site(config.output_dir, rendered, stale)
     keys = {path: old.keys[path] for path in wanted if path in old.keys}

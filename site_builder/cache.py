@@ -53,6 +53,14 @@ def code_fingerprint(*modules: str) -> str:
     return digest.hexdigest()
 
 
+def build_fingerprint(settings: str) -> str:
+    """The one key every cache of a build's results starts from: this builder's code,
+    its libraries' versions, and ``settings`` (``SiteConfig.fingerprint``: site.toml
+    after the command line's and the environment's overrides, the options that change
+    output). A cache keyed by less may give one build what another made."""
+    return hashlib.sha256(f"{code_fingerprint()}\0{settings}".encode()).hexdigest()
+
+
 def installed_version(distribution: str) -> str:
     """An installed distribution's version, from its ``NAME-VERSION.dist-info`` folder.
 
@@ -167,16 +175,25 @@ def _stat_line(info: os.stat_result) -> str:
     return f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
 
 
-def manifest_path(root: Path) -> Path:
-    return root / CACHE_DIR / "manifest.json"
+def records_folder(root: Path, output: Path, *, make: bool = False) -> Path:
+    """Where the builds of one output folder keep their records (manifest, summary,
+    quick records): one folder per output folder, so that the preview's site and the
+    published one never take each other's records, and alternating them rebuilds
+    neither from scratch. ``make``: create it, for writing."""
+    name = hashlib.sha256(str(output).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return cache_folder(root, "sites", name) if make else root / CACHE_DIR / "sites" / name
 
 
-def summary_path(root: Path) -> Path:
-    return root / CACHE_DIR / "summary.json"
+def manifest_path(root: Path, output: Path) -> Path:
+    return records_folder(root, output) / "manifest.json"
 
 
-def amendments_path(root: Path) -> Path:
-    return root / CACHE_DIR / "manifest.amended"
+def summary_path(root: Path, output: Path) -> Path:
+    return records_folder(root, output) / "summary.json"
+
+
+def amendments_path(root: Path, output: Path) -> Path:
+    return records_folder(root, output) / "manifest.amended"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,7 +219,7 @@ def kinds(paths: Collection[str]) -> tuple[int, int, int]:
 def load_summary(root: Path, output: Path) -> Summary | None:
     """The last build's summary for ``output``; ``None`` when absent, stale or corrupt."""
     try:
-        raw = json.loads(summary_path(root).read_text(encoding="utf-8"))
+        raw = json.loads(summary_path(root, output).read_text(encoding="utf-8"))
         summary = Summary(**{k: v for k, v in raw.items() if k != "format"})
     except (OSError, ValueError, TypeError, AttributeError):
         return None
@@ -217,7 +234,7 @@ def load_summary(root: Path, output: Path) -> Summary | None:
 def load_manifest(root: Path, output: Path) -> Manifest | None:
     """The last build's manifest for ``output``; ``None`` when absent, stale or corrupt."""
     try:
-        raw = json.loads(manifest_path(root).read_text(encoding="utf-8"))
+        raw = json.loads(manifest_path(root, output).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(raw, dict) or raw.get("format") != _FORMAT:
@@ -230,13 +247,13 @@ def load_manifest(root: Path, output: Path) -> Manifest | None:
         return None
     if not _well_formed(manifest):
         return None
-    for path in _amended(root):
+    for path in _amended(root, output):
         if path in manifest.keys:
             manifest.keys[path] = ""
     return manifest
 
 
-def amend_manifest(root: Path, paths: Iterable[str]) -> None:
+def amend_manifest(root: Path, output: Path, paths: Iterable[str]) -> None:
     """Note files rewritten without a new manifest: their keys in it no longer hold.
 
     An empty key makes the next planned build render them again, and keeps them
@@ -244,13 +261,13 @@ def amend_manifest(root: Path, paths: Iterable[str]) -> None:
     """
     # Each batch starts on a line of its own: the end of a batch that a killed build
     # left cut short is skipped, and never joins the first path of this one.
-    with amendments_path(root).open("a", encoding="utf-8") as file:
+    with amendments_path(root, output).open("a", encoding="utf-8") as file:
         file.write("".join("\n" + json.dumps(path) for path in paths) + "\n")
 
 
-def _amended(root: Path) -> list[str]:
+def _amended(root: Path, output: Path) -> list[str]:
     try:
-        lines = amendments_path(root).read_text(encoding="utf-8").splitlines()
+        lines = amendments_path(root, output).read_text(encoding="utf-8").splitlines()
     except OSError:
         return []
     found = []
@@ -288,7 +305,8 @@ def cache_folder(root: Path, *parts: str) -> Path:
 
 
 def save_manifest(root: Path, manifest: Manifest) -> None:
-    path = cache_folder(root) / manifest_path(root).name
+    output = Path(manifest.output)
+    path = records_folder(root, output, make=True) / manifest_path(root, output).name
     # Not dataclasses.asdict: it deep-copies every key and list, seconds on a large site.
     data = {"format": _FORMAT, **{f.name: getattr(manifest, f.name) for f in fields(manifest)}}
     temp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
@@ -300,7 +318,7 @@ def save_manifest(root: Path, manifest: Manifest) -> None:
             file.write(f"{', ' if i else ''}{json.dumps(name)}: {part}")
         file.write("}")
     temp.replace(path)
-    amendments_path(root).unlink(missing_ok=True)  # the new manifest holds them
+    amendments_path(root, output).unlink(missing_ok=True)  # the new manifest holds them
     # After the manifest: a summary is never newer than the manifest it sums up.
     pages, feeds, files = kinds(manifest.keys)
     summary = Summary(
@@ -315,9 +333,11 @@ def save_manifest(root: Path, manifest: Manifest) -> None:
 
 
 def save_summary(root: Path, summary: Summary) -> None:
-    temp = summary_path(root).with_name(f"summary.json.tmp-{os.getpid()}")
+    output = Path(summary.output)
+    path = records_folder(root, output, make=True) / summary_path(root, output).name
+    temp = path.with_name(f"summary.json.tmp-{os.getpid()}")
     temp.write_text(json.dumps({"format": _FORMAT, **asdict(summary)}), encoding="utf-8")
-    temp.replace(summary_path(root))
+    temp.replace(path)
 
 
 @contextlib.contextmanager
@@ -352,15 +372,15 @@ def build_lock(root: Path, waiting: Callable[[], None] = lambda: None) -> Iterat
             fcntl.lockf(handle, fcntl.LOCK_UN)
 
 
-def forget_summary(root: Path) -> None:
+def forget_summary(root: Path, output: Path) -> None:
     """The last build no longer describes output/: the next one is not a no-op."""
-    summary_path(root).unlink(missing_ok=True)
+    summary_path(root, output).unlink(missing_ok=True)
 
 
-def forget_manifest(root: Path) -> None:
-    forget_summary(root)
-    manifest_path(root).unlink(missing_ok=True)
-    amendments_path(root).unlink(missing_ok=True)
+def forget_manifest(root: Path, output: Path) -> None:
+    forget_summary(root, output)
+    manifest_path(root, output).unlink(missing_ok=True)
+    amendments_path(root, output).unlink(missing_ok=True)
 
 
 class RenderCache:

@@ -16,6 +16,7 @@ from site_builder.cache import (
     Inputs,
     Manifest,
     Summary,
+    build_fingerprint,
     files_stats,
     inputs_from,
     load_manifest,
@@ -65,7 +66,7 @@ def inputs_of(config: SiteConfig, strict: bool) -> Inputs:
     """Every file a build reads, as it is now, and the build's options."""
     folders = [(config.content_dir, is_ignored)]
     folders += [(folder, _nothing) for folder in template_dirs(config)]
-    options = (config.fingerprint(), str(config.output_dir), strict)
+    options = (build_fingerprint(config.fingerprint()), str(config.output_dir), strict)
     return read_inputs(config.root, _single_files(config), folders, *options)
 
 

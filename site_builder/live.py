@@ -139,8 +139,8 @@ class LiveBuild:
             written = [path for path, _ in changed]
             # First: the last build no longer describes output/, and a preview killed
             # mid-write must leave every rewritten file to be made again (amend_manifest).
-            forget_summary(self.config.root)
-            amend_manifest(self.config.root, written)
+            forget_summary(self.config.root, self.config.output_dir)
+            amend_manifest(self.config.root, self.config.output_dir, written)
             replace_files(self.config.output_dir, changed)
             last.manifest = replace(manifest, reads={**manifest.reads, **reads})
         seconds = time.perf_counter() - started

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 import jinja2
 import markupsafe
 
-from site_builder.cache import code_fingerprint
+from site_builder.cache import build_fingerprint, code_fingerprint
 from site_builder.config import SiteConfig
 from site_builder.content import Content
 from site_builder.feeds import (
@@ -312,7 +312,7 @@ class _Planner:
 
     def __init__(self, site: Site, env: jinja2.Environment, config: SiteConfig) -> None:
         self.site, self.env, self.config = site, env, config
-        self.base_key = _digest(config.fingerprint())
+        self.base_key = _digest(build_fingerprint(config.fingerprint()))
         self.site_feeds = _site_feed(site, config).spec(config)
         self._site_links = self.site_feeds.links()
         # Every page of a list links the same feeds: one tuple and one digest for them all.

@@ -32,9 +32,9 @@ from site_builder.cache import (
     Manifest,
     RenderCache,
     amend_manifest,
-    cache_folder,
     close_readers,
     load_summary,
+    records_folder,
     save_summary,
 )
 from site_builder.config import SiteConfig
@@ -103,8 +103,8 @@ class _NotKept(Exception):
     """A page read a site part that is not kept: the edit needs the planned build."""
 
 
-def _connect(root: Path) -> sqlite3.Connection:
-    path = cache_folder(root) / _NAME
+def _connect(config: SiteConfig) -> sqlite3.Connection:
+    path = records_folder(config.root, config.output_dir, make=True) / _NAME
     try:
         return _tables(sqlite3.connect(path, timeout=30))
     except sqlite3.DatabaseError:  # damaged: what it held is made again by the next build
@@ -124,8 +124,8 @@ def _tables(db: sqlite3.Connection) -> sqlite3.Connection:
 
 
 @contextlib.contextmanager
-def _store(root: Path) -> Iterator[sqlite3.Connection]:
-    db = _connect(root)
+def _store(config: SiteConfig) -> Iterator[sqlite3.Connection]:
+    db = _connect(config)
     try:
         with db:
             yield db
@@ -151,17 +151,17 @@ def remember(
     Rows are rewritten only for entries whose page or file changed.
     """
     try:
-        with _store(config.root) as db:
+        with _store(config) as db:
             db.execute("DELETE FROM meta")
             _keep_rows(db, site, graph, entries, manifest)
             meta = _meta(site, graph, manifest, inputs)
             db.execute("INSERT INTO meta VALUES (1, ?)", (_pickled(meta),))
     except Exception:  # noqa: BLE001 - a record that cannot be made leaves the planned build
-        _forget(config.root)
+        _forget(config)
 
 
-def _forget(root: Path) -> None:
-    with contextlib.suppress(sqlite3.Error, OSError), _store(root) as db:
+def _forget(config: SiteConfig) -> None:
+    with contextlib.suppress(sqlite3.Error, OSError), _store(config) as db:
         db.execute("DELETE FROM meta")
 
 
@@ -308,7 +308,7 @@ def edit_in_place(
     if summary.valid_until and now >= datetime.fromisoformat(summary.valid_until):
         return None  # a scheduled story has come due: it must be placed
     try:
-        with _store(config.root) as db:
+        with _store(config) as db:
             written = _edit_kept(config, db, summary.inputs, inputs)
     except (sqlite3.Error, OSError, TypeError, ValueError):
         return None
@@ -406,7 +406,8 @@ def _edit(
     ]
     if changed:
         paths = [path for path, _ in changed]
-        amend_manifest(config.root, paths)  # first: a killed build must not trust it
+        # First: a killed build must not trust it.
+        amend_manifest(config.root, config.output_dir, paths)
         update_site(config.output_dir, changed, ())
     db.executemany(
         "UPDATE rows SET value = ?, key = '' WHERE source = ?",

@@ -24,7 +24,7 @@ import jinja2.nodes
 import markupsafe
 
 from site_builder import __version__
-from site_builder.cache import cache_folder
+from site_builder.cache import build_fingerprint, cache_folder
 from site_builder.config import SiteConfig, template_dirs, theme_dir
 from site_builder.errors import TemplateError
 from site_builder.markdown import plain_text
@@ -36,7 +36,23 @@ STATIC_DIR = "static"
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Templates compiled by earlier builds (checked against their source by Jinja):
-    compiling the theme was a tenth of a rebuild. One that cannot be saved is not."""
+    compiling the theme was a tenth of a rebuild. One that cannot be saved is not.
+
+    Each is kept under a key of everything compiling it may depend on besides its
+    source: the builder's code and libraries, and every setting of the site. Jinja
+    folds a filter on a constant (``"/static/style.css"|rel``) into the compiled code,
+    and a cache keyed by the source alone gave one site's base path to another build
+    (a preview's, or a site moved to a new address). The environment does not fold
+    (``optimized=False``) either: this key guards what folding may yet reach.
+    """
+
+    def __init__(self, folder: str, settings: str) -> None:
+        super().__init__(folder)
+        self.salt = build_fingerprint(settings)
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        key = f"{self.salt}\0{name}\0{filename or ''}"
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):
@@ -45,7 +61,7 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
 def _compiled_templates(config: SiteConfig) -> jinja2.BytecodeCache | None:
     try:
-        return _CompiledTemplates(str(cache_folder(config.root, "templates")))
+        return _CompiledTemplates(str(cache_folder(config.root, "templates")), config.fingerprint())
     except OSError:
         return None
 
@@ -103,6 +119,9 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         loader=loader,
         extensions=[FragmentCache],
         auto_reload=False,
+        # Nothing folded at compile time: what a filter gives depends on the site's
+        # settings, so compiled code must not (see _CompiledTemplates).
+        optimized=False,
         bytecode_cache=_compiled_templates(config),
         # Plain text (email.txt) must not be HTML-escaped; anything unknown is, to be safe.
         autoescape=jinja2.select_autoescape(["html", "xml"], ["txt"], default=True),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from site_builder.cache import records_folder
 from tests.conftest import MakeSite, article, build_at
 from tests.test_output_safety import snapshot
 
@@ -177,7 +178,7 @@ def test_a_no_op_build_reports_what_the_last_build_made(make_site: MakeSite) -> 
 def test_a_damaged_summary_costs_a_real_build_not_a_crash(make_site: MakeSite, damage: str) -> None:
     root = make_site(FILES)
     first = build_at(root)
-    summary = root / ".site-builder" / "summary.json"
+    summary = records_folder(root, root / "output") / "summary.json"
     summary.write_text(damage, encoding="utf-8")
     again = build_at(root)
     assert again.written == () and again.pages == first.pages

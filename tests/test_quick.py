@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from site_builder.cache import amend_manifest, load_manifest
+from site_builder.cache import amend_manifest, load_manifest, records_folder
 from site_builder.errors import BuildFailed
 from tests.conftest import MakeSite, article, build_at
 from tests.test_cli import run_cli
@@ -130,7 +130,7 @@ def test_a_broken_edit_is_reported_with_its_line(site: Path) -> None:
 
 
 def test_a_damaged_record_gives_a_planned_build(site: Path, tmp_path: Path) -> None:
-    (site / ".site-builder/quick.sqlite").write_bytes(b"not a database" * 100)
+    (records_folder(site, site / "output") / "quick.sqlite").write_bytes(b"not a database" * 100)
     edit(site, 6, "First paragraph.\n\nAfter the damage.")
     assert build_at(site).planned
     edit(site, 6, "First paragraph.\n\nAfter the damage, again.")
@@ -203,7 +203,7 @@ def test_a_page_that_starts_reading_another_part_is_planned(
 
 
 def test_a_record_from_another_version_gives_a_planned_build(site: Path, tmp_path: Path) -> None:
-    with sqlite3.connect(site / ".site-builder/quick.sqlite") as db:
+    with sqlite3.connect(records_folder(site, site / "output") / "quick.sqlite") as db:
         db.execute("UPDATE meta SET value = ?", (b"\x80\x04csite_builder.quick\nGone\n)\x81.",))
     db.close()
     edit(site, 1, "First paragraph.\n\nAfter an upgrade.")
@@ -214,8 +214,8 @@ def test_a_record_from_another_version_gives_a_planned_build(site: Path, tmp_pat
 def test_an_amendment_cut_short_does_not_hide_the_next_one(site: Path) -> None:
     """A killed build may leave half a line in manifest.amended; the next build's paths
     must still reach the manifest, or an undone edit would keep its page."""
-    (site / ".site-builder/manifest.amended").write_text('"articles/story-1/ind')
-    amend_manifest(site, ["articles/story-2/index.html"])
+    (records_folder(site, site / "output") / "manifest.amended").write_text('"articles/story-1/ind')
+    amend_manifest(site, site / "output", ["articles/story-2/index.html"])
     manifest = load_manifest(site, site / "output")
     assert manifest is not None
     assert manifest.keys["articles/story-2/index.html"] == ""

@@ -55,6 +55,16 @@ class MarkdownOptions:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FeedSource:
+    """One ``[[sources]]`` table: an upstream feed that ``site-builder ingest`` reads."""
+
+    name: str
+    url: str
+    tags: tuple[str, ...] = ()
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiteConfig:
     """The site's settings and where its files live. Paths are absolute."""
 
@@ -76,6 +86,8 @@ class SiteConfig:
     # Guards on reading content/; they refuse input and never change output.
     allow_symlinks_outside: bool = False
     max_article_bytes: int = MAX_ARTICLE_BYTES
+    # Upstream feeds for ``ingest``: the tables, or an OPML file's name beside site.toml.
+    sources: tuple[FeedSource, ...] | str = ()
 
     @property
     def content_dir(self) -> Path:
@@ -104,7 +116,9 @@ class SiteConfig:
         return self.base_url + site_path.lstrip("/")
 
 
-_NOT_OUTPUT = frozenset(("root", "output_dir", "allow_symlinks_outside", "max_article_bytes"))
+_NOT_OUTPUT = frozenset(
+    ("root", "output_dir", "allow_symlinks_outside", "max_article_bytes", "sources")
+)
 
 
 def _text(name: str) -> Callable[[object], object]:
@@ -193,6 +207,70 @@ def _markdown(value: object) -> object:
     return MarkdownOptions(**options)  # type: ignore[arg-type]
 
 
+_SOURCE_FIELDS = ("name", "url", "tags", "category")
+
+
+class _SourceProblem(ValueError):
+    """A problem in the ``index``-th ``[[sources]]`` table (0-based)."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def _http_url(name: str, value: object) -> str:
+    url = str(_text(name)(value))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{name}: {value!r} is not an absolute http(s) URL")
+    return url
+
+
+def _source(index: int, table: object) -> FeedSource:
+    where = f"sources[{index + 1}]"
+    if not isinstance(table, dict):
+        raise _SourceProblem(f"{where}: expected a table with name and url, got {table!r}", index)
+    unknown = [key for key in table if key not in _SOURCE_FIELDS]
+    if unknown:
+        raise _Unknown(f"sources.{unknown[0]}", dict.fromkeys(_SOURCE_FIELDS))
+    try:
+        if "name" not in table:
+            raise ValueError("name: required key is missing")
+        tags = table.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ValueError(f"tags: expected a list of strings, got {tags!r}")
+        category = table.get("category")
+        return FeedSource(
+            name=str(_text("name")(table["name"])),
+            url=_http_url("url", table.get("url")),
+            tags=tuple(t.strip() for t in tags if t.strip()),
+            category=str(_text("category")(category)) if category is not None else None,
+        )
+    except ValueError as exc:
+        raise _SourceProblem(f"{where}: {exc}", index) from None
+
+
+def _sources(value: object) -> object:
+    """``[[sources]]`` tables, or the name of an OPML file beside site.toml."""
+    if isinstance(value, str):
+        name = value.strip()
+        if not name or Path(name).is_absolute() or ".." in Path(name).parts:
+            raise ValueError(f"sources: {value!r} is not a file name inside the site folder")
+        return name
+    if not isinstance(value, list):
+        raise ValueError(f"sources: expected [[sources]] tables or an OPML file, got {value!r}")
+    return tuple(_source(i, table) for i, table in enumerate(value))
+
+
+def _table_line(text: str, key: str, index: int) -> int | None:
+    """The line of the ``index``-th ``[[key]]`` header."""
+    headers = re.finditer(rf"^\s*\[\[\s*{re.escape(key)}\s*\]\]", text, re.MULTILINE)
+    for i, match in enumerate(headers):
+        if i == index:
+            return text.count("\n", 0, match.start()) + 1
+    return _key_line(text, key)
+
+
 _FIELDS: dict[str, Callable[[object], object]] = {
     "title": _text("title"),
     "description": _text("description"),
@@ -207,6 +285,7 @@ _FIELDS: dict[str, Callable[[object], object]] = {
     "markdown": _markdown,
     "allow_symlinks_outside": _flag("allow_symlinks_outside"),
     "max_article_bytes": _count("max_article_bytes", 1_000, 100_000_000),
+    "sources": _sources,
 }
 _REQUIRED = ("title", "base_url")
 
@@ -259,6 +338,9 @@ def _validate(raw: Mapping[str, Any], text: str) -> tuple[dict[str, object], lis
             problems.append(
                 ConfigError(f"unknown key '{exc.key}'", path=CONFIG_NAME, line=line, hint=exc.hint)
             )
+        except _SourceProblem as exc:
+            line = _table_line(text, key, exc.index)
+            problems.append(ConfigError(str(exc), path=CONFIG_NAME, line=line))
         except ValueError as exc:
             problems.append(ConfigError(str(exc), path=CONFIG_NAME, line=_key_line(text, key)))
     for key in _REQUIRED:

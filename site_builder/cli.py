@@ -209,7 +209,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     options = PreviewOptions(
         root=Path(args.source),
-        output=Path(args.output) if args.output else None,
+        base_url=args.base_url,
         host=args.host,
         port=args.port,
         drafts=args.drafts,
@@ -412,7 +412,7 @@ def parser() -> argparse.ArgumentParser:
     _add_site_options(x, output=False)
     x.set_defaults(func=cmd_next_publish)
     s = sub.add_parser("serve", help="build, serve on this machine, rebuild and reload on changes")
-    _add_site_options(s)
+    _add_site_options(s, output=False)  # the preview builds into .site-builder/, never output/
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any free one)")
     s.add_argument("--open", action="store_true", help="open the site in a web browser")

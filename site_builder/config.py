@@ -391,6 +391,12 @@ def _check_output(root: Path, output: Path) -> None:
 _OUTPUT_HINT = "choose a folder of its own, e.g. output/ inside the site"
 
 
+def preview_folder(root: Path) -> Path:
+    """Where ``serve`` builds the site: a folder of its own in the cache, never output/,
+    so that nothing the preview made (its address in every absolute link) is published."""
+    return root.resolve() / CACHE_NAME / "preview"
+
+
 def load_config(
     root: Path,
     *,
@@ -398,8 +404,12 @@ def load_config(
     base_url: str | None = None,
     drafts: bool = False,
     future: bool = False,
+    preview: bool = False,
 ) -> SiteConfig:
-    """Read ``root/site.toml``; raise ``BuildFailed`` with every problem found."""
+    """Read ``root/site.toml``; raise ``BuildFailed`` with every problem found.
+
+    ``preview``: for ``serve``, whose site goes to ``preview_folder`` (not ``output``).
+    """
     root = root.resolve()
     try:
         raw, text = _parse_toml(root / CONFIG_NAME)
@@ -410,8 +420,11 @@ def load_config(
         raw = {**raw, "base_url": override}
     values, problems = _validate(raw, text)
     out = (output if output is not None else root / "output").resolve()
+    if preview:
+        out = preview_folder(root)
     try:
-        _check_output(root, out)
+        if not preview:
+            _check_output(root, out)
     except ConfigError as exc:
         problems.append(exc)
     if problems:

@@ -1,11 +1,14 @@
-"""Preview server: the last good build of ``output/`` over HTTP, with live reload.
+"""Preview server: the last good build of the site over HTTP, with live reload.
 
 Input: a site folder and how to serve it (``PreviewOptions``); rebuild requests from
 the watcher (wired by ``cli``). Output: HTTP responses, and Server-Sent Events that
 tell open pages to reload, swap a stylesheet, or show the errors of a failed build.
 
-The reload script is injected into HTML as it is served, never written to
-``output/``. Requests wait while a build runs, so a page and its stylesheet always
+The preview builds into a folder of its own under ``.site-builder/``, never into
+``output/``: its pages link the preview's address, which a published site must never
+carry. It serves the site under the path of its ``base_url``, so that its links are
+the published site's. The reload script is injected into HTML as it is served, never
+written to disk. Requests wait while a build runs, so a page and its stylesheet always
 come from the same complete build.
 """
 
@@ -13,37 +16,38 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
-import mimetypes
-import queue
-import secrets
 import socket
 import socketserver
 import sys
 import threading
 import time
 import webbrowser
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
 
-from site_builder.config import SiteConfig, load_config
+from site_builder.config import SiteConfig, load_config, preview_folder
 from site_builder.errors import BuildFailed, SiteError
+from site_builder.events import (
+    SCRIPT_PATH,
+    Events,
+    change_event,
+    inject,
+    next_message,
+    script_tag,
+)
 from site_builder.fresh import BuildResult
 from site_builder.live import LiveBuild
+from site_builder.routes import Target, allowed_host, content_type, resolve
 
-PREFIX = "/__site_builder__/"
-SCRIPT_PATH = PREFIX + "reload.js"
-EVENTS_PATH = PREFIX + "events"
+EVENTS_PATH = "/__site_builder__/events"
 HEARTBEAT_SECONDS = 15.0  # a comment line this often keeps proxies from closing the stream
-_HISTORY = 64  # events kept for pages that connect late (see _Events.subscribe)
 _WILDCARDS = ("", "0.0.0.0", "::")
 # Live reload, injected into pages as they are served: a file of its own, read once.
 RELOAD_JS = (Path(__file__).parent / "reload.js").read_bytes()
@@ -60,7 +64,7 @@ class PreviewOptions:
     """What ``site-builder serve`` was asked to do."""
 
     root: Path
-    output: Path | None = None
+    base_url: str | None = None  # --base-url: its path is the path the site is served under
     host: str = "127.0.0.1"
     port: int = 8000
     drafts: bool = False
@@ -77,227 +81,6 @@ class Reply:
     content_type: str
     body: bytes
     location: str | None = None
-
-
-# --- content types -----------------------------------------------------------------
-
-_FEED_TYPES = {
-    "feed.xml": "application/rss+xml",
-    "atom.xml": "application/atom+xml",
-    "feed.json": "application/feed+json",
-}
-# Fixed here rather than left to the system's mime.types, which differs between machines.
-_TYPES = {
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".css": "text/css",
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".json": "application/json",
-    ".xml": "application/xml",
-    ".txt": "text/plain",
-    ".md": "text/markdown",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".ico": "image/x-icon",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-    ".pdf": "application/pdf",
-    ".webmanifest": "application/manifest+json",
-}
-_TEXTUAL = ("text/", "+xml", "+json", "/json", "/xml", "/javascript")
-
-
-def content_type(name: str) -> str:
-    """The Content-Type for a file name; text types say they are UTF-8."""
-    lower = name.lower()
-    suffix = lower[lower.rfind(".") :] if "." in lower else ""
-    kind = (
-        _FEED_TYPES.get(lower)
-        or _TYPES.get(suffix)
-        or mimetypes.guess_type(lower)[0]
-        or "application/octet-stream"
-    )
-    textual = kind.startswith("text/") or kind.endswith(_TEXTUAL)
-    return f"{kind}; charset=utf-8" if textual else kind
-
-
-# --- mapping URLs to files ---------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Target:
-    """What a request path names: a file, a folder without its slash, nothing, or a bad path."""
-
-    kind: Literal["file", "redirect", "missing", "bad"]
-    file: Path | None = None
-    rel: str = ""  # the file, relative to output/: what a rebuild reports as written
-    location: str = ""
-
-
-def _request_path(target: str) -> str | None:
-    """The decoded path of a request target, or None when it cannot be a site path."""
-    raw = target.split("#", 1)[0].split("?", 1)[0]
-    if raw.startswith(("http://", "https://")):
-        raw = urlsplit(raw).path  # absolute-form request target
-    if not raw.startswith("/") or "\\" in raw:
-        return None
-    try:
-        path = unquote(raw, errors="strict")
-    except UnicodeDecodeError:
-        return None
-    return None if "\\" in path or "\0" in path else path
-
-
-def _inside(path: Path, root: Path) -> Path | None:
-    """``path`` with symlinks followed, if it still lies inside ``root``."""
-    try:
-        real = path.resolve()
-    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
-        return None
-    return real if real.is_relative_to(root) else None
-
-
-def resolve(output: Path, target: str) -> Target:
-    """Map a request target to a file under ``output`` and never to anything outside it.
-
-    Every segment is checked after percent-decoding, so ``%2e%2e`` and ``%2f`` are
-    caught like ``..`` and ``/``; hidden names (the builder's marker and temporary
-    files) are never served; symlinks are followed and must stay inside.
-    """
-    path = _request_path(target)
-    if path is None:
-        return Target(kind="bad")
-    segments = [s for s in path.split("/") if s]
-    if any(s.startswith(".") for s in segments):
-        return Target(kind="bad")
-    root = output.resolve()
-    found = _inside(root.joinpath(*segments), root)
-    if found is not None and found.is_dir():
-        if segments and not path.endswith("/"):
-            query = target.partition("?")[2].split("#", 1)[0]
-            location = "/" + "/".join(quote(s) for s in segments) + "/"
-            return Target(kind="redirect", location=location + (f"?{query}" if query else ""))
-        segments.append("index.html")
-        found = _inside(found / "index.html", root)
-    if found is None or not found.is_file():
-        return Target(kind="missing")
-    return Target(kind="file", file=found, rel="/".join(segments))
-
-
-# --- live reload -------------------------------------------------------------------
-
-
-def script_tag(rel: str, status: int, generation: str) -> bytes:
-    """The tag that loads the reload script, telling it which file this page is."""
-    attrs = f'data-file="{_attr(rel)}" data-status="{status}" data-generation="{generation}"'
-    return f'<script src="{SCRIPT_PATH}" {attrs}></script>'.encode()
-
-
-def _attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-
-
-def inject(html: bytes, tag: bytes) -> bytes:
-    """Put ``tag`` before the last ``</body>``, or at the end when there is none."""
-    at = html.lower().rfind(b"</body")
-    return html + tag if at < 0 else html[:at] + tag + html[at:]
-
-
-@dataclass(frozen=True, slots=True)
-class _Event:
-    generation: int
-    name: str  # "reload" | "css" | "error" | "ok"
-    data: str  # JSON
-
-    def encode(self, token: str) -> bytes:
-        return f"id: {token}-{self.generation}\nevent: {self.name}\ndata: {self.data}\n\n".encode()
-
-
-_Inbox = queue.SimpleQueue[_Event | None]
-
-
-class _Events:
-    """Hands every build event to every open page, and replays the recent ones.
-
-    A page may be served just before a build finishes but connect just after; it
-    sends the generation it was served at (``since``), and gets what it missed.
-    """
-
-    def __init__(self) -> None:
-        self.token = secrets.token_hex(4)  # a page from an earlier server run reloads
-        self._lock = threading.Lock()
-        self._inboxes: set[_Inbox] = set()
-        self._history: deque[_Event] = deque(maxlen=_HISTORY)
-        self._forgotten = 0  # the newest generation dropped from the history
-        self._generation = 0
-        self._state = _Event(0, "ok", "{}")
-
-    def current(self) -> str:
-        with self._lock:
-            return f"{self.token}-{self._generation}"
-
-    def publish(self, name: str, data: object) -> None:
-        with self._lock:
-            self._generation += 1
-            event = _Event(self._generation, name, json.dumps(data))
-            if name in ("error", "ok"):
-                self._state = event
-            else:
-                if len(self._history) == self._history.maxlen:
-                    self._forgotten = self._history[0].generation
-                self._history.append(event)
-            for inbox in self._inboxes:
-                inbox.put(event)
-
-    def subscribe(self, since: str) -> _Inbox:
-        inbox: _Inbox = queue.SimpleQueue()
-        with self._lock:
-            for event in self._missed(since):
-                inbox.put(event)
-            inbox.put(_Event(self._generation, self._state.name, self._state.data))
-            self._inboxes.add(inbox)
-        return inbox
-
-    def _missed(self, since: str) -> list[_Event]:
-        token, _, number = since.rpartition("-")
-        if not since:
-            return []
-        everything = [_Event(self._generation, "reload", json.dumps({"all": True, "files": []}))]
-        if token != self.token or not number.isdigit():
-            return everything
-        seen = int(number)
-        if seen < self._forgotten:
-            return everything  # older than the history kept: be safe and reload
-        return [e for e in self._history if e.generation > seen]
-
-    def unsubscribe(self, inbox: _Inbox) -> None:
-        with self._lock:
-            self._inboxes.discard(inbox)
-
-    def close(self) -> None:
-        with self._lock:
-            for inbox in self._inboxes:
-                inbox.put(None)
-
-
-def change_event(result: BuildResult) -> tuple[str, dict[str, object]] | None:
-    """The event for what a build changed: ``css`` when only stylesheets changed."""
-    files = sorted({*result.written, *result.removed})
-    if not files:
-        return None
-    if all(f.endswith(".css") for f in files):
-        return "css", {"files": files}
-    pages = [f for f in result.written if f.endswith(".html")]
-    if result.pages and len(pages) >= result.pages:
-        # A shared template changed: every page reloads, no need to list them all.
-        return "reload", {"all": True, "files": [f for f in files if not f.endswith(".html")]}
-    return "reload", {"all": False, "files": files}
 
 
 # --- readers-writer lock -----------------------------------------------------------
@@ -342,11 +125,12 @@ class _ReadWriteLock:
 # --- HTTP --------------------------------------------------------------------------
 
 
-def _read_reply(target: Target, output: Path, generation: str) -> Reply:
+def _read_reply(target: Target, output: Path, generation: str, base: str) -> Reply:
     """The response for a resolved target; HTML gets the reload script."""
     if target.kind == "redirect":
+        # Temporary: a browser keeps a permanent redirect after the site's base_url changes.
         return Reply(
-            status=301, content_type="text/plain; charset=utf-8", body=b"", location=target.location
+            status=302, content_type="text/plain; charset=utf-8", body=b"", location=target.location
         )
     if target.kind == "bad":
         return Reply(
@@ -362,8 +146,16 @@ def _read_reply(target: Target, output: Path, generation: str) -> Reply:
         body = b"<!DOCTYPE html>\n<title>Not found</title>\n<h1>Not found</h1>\n"
     kind = content_type(file.name) if rel else "text/html; charset=utf-8"
     if kind.startswith("text/html"):
-        body = inject(body, script_tag(rel, status, generation))
+        body = inject(body, script_tag(rel, status, generation, base))
     return Reply(status=status, content_type=kind, body=body)
+
+
+_MISDIRECTED = Reply(
+    status=421,
+    content_type="text/plain; charset=utf-8",
+    body=b"This preview answers only requests addressed to this machine "
+    b"(localhost, 127.0.0.1, [::1] or the --host it was given).\n",
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -373,13 +165,18 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] == EVENTS_PATH:
+        if not self._from_here():
+            self._send(_MISDIRECTED, head=False)
+        elif self.path.split("?", 1)[0] == EVENTS_PATH:
             self._stream()
         else:
             self._send(self._reply(), head=False)
 
     def do_HEAD(self) -> None:
-        self._send(self._reply(), head=True)
+        self._send(self._reply() if self._from_here() else _MISDIRECTED, head=True)
+
+    def _from_here(self) -> bool:
+        return allowed_host(self.headers.get("Host"), self.server.preview.options.host)
 
     def _reply(self) -> Reply:
         if self.path.split("?", 1)[0] == SCRIPT_PATH:
@@ -417,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         inbox = events.subscribe(since)
         try:
             self.wfile.write(b"retry: 1000\n\n")
-            while (message := _next_message(inbox, events.token)) is not None:
+            while (message := next_message(inbox, events.token, HEARTBEAT_SECONDS)) is not None:
                 self.wfile.write(message)
         except OSError:
             pass  # the page was closed or reloaded
@@ -426,14 +223,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the terminal shows builds, not requests."""
-
-
-def _next_message(inbox: _Inbox, token: str) -> bytes | None:
-    try:
-        event = inbox.get(timeout=HEARTBEAT_SECONDS)
-    except queue.Empty:
-        return b": heartbeat\n\n"
-    return None if event is None else event.encode(token)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -549,9 +338,8 @@ class PreviewServer:
     ) -> None:
         self.options, self._clock, self.log = options, clock, log
         self.root = options.root.resolve()
-        output = options.output if options.output is not None else self.root / "output"
-        self.output_dir = output.resolve()  # as load_config places it
-        self.events = _Events()
+        self.output_dir = preview_folder(self.root)
+        self.events = Events()
         self._rw = _ReadWriteLock()
         self._config: SiteConfig | None = None
         self._live: LiveBuild | None = None
@@ -559,7 +347,8 @@ class PreviewServer:
         self._thread: threading.Thread | None = None
         self._httpd = _bind(self, options.host, options.port)
         self.port = int(self._httpd.server_address[1])
-        self.url = _local_url(options.host, self.port)
+        self.address = _local_url(options.host, self.port)
+        self.base = "/"  # the path the site is served under: its base_url's, once read
         if warning := exposure_warning(options.host):
             log(warning)
 
@@ -593,8 +382,8 @@ class PreviewServer:
     def respond(self, target: str) -> Reply:
         """The response for a request target, from one complete build."""
         with self._rw.reading():
-            found = resolve(self.output_dir, target)
-            return _read_reply(found, self.output_dir, self.events.current())
+            found = resolve(self.output_dir, target, self.base)
+            return _read_reply(found, self.output_dir, self.events.current(), self.base)
 
     def rebuild(
         self,
@@ -619,15 +408,23 @@ class PreviewServer:
         """Read ``site.toml`` now; raise ``BuildFailed`` with its problems."""
         self._config = self._fresh_config()
 
+    @property
+    def url(self) -> str:
+        """The address of the site's front page in the preview."""
+        return self.address + self.base.lstrip("/")
+
     def _fresh_config(self) -> SiteConfig:
-        # The preview's own address as base_url, so that absolute links stay local.
-        return load_config(
+        config = load_config(
             self.root,
-            output=self.output_dir,
-            base_url=self.url,
+            base_url=self.options.base_url,
             drafts=self.options.drafts,
             future=self.options.future,
+            preview=True,
         )
+        # The preview's own address, under the site's own path: absolute links stay
+        # local, and every link is the one the published site has.
+        self.base = config.base_path
+        return replace(config, base_url=self.address + config.base_path.lstrip("/"))
 
     def _attempt(
         self, *, reload_config: bool, changed: Sequence[str] | None

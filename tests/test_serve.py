@@ -19,14 +19,12 @@ import pytest
 from site_builder import cli
 from site_builder.errors import BuildFailed
 from site_builder.fresh import BuildResult
+from site_builder.events import Events, change_event, inject
 from site_builder.serve import (
     PreviewOptions,
     PreviewServer,
     ServeError,
-    _Events,
-    change_event,
     exposure_warning,
-    inject,
     run,
 )
 from site_builder.watch import Watcher
@@ -96,7 +94,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     a secret beside output/, and symlinks inside output/ that lead to it."""
     for served in serve_site(tmp_path_factory.mktemp("shared") / "site"):
         (served.root / "secret.txt").write_text(SECRET, encoding="utf-8")
-        output = served.root / "output"
+        output = served.preview.output_dir
         (output / "leak.txt").symlink_to(served.root / "secret.txt")
         (output / "leakdir").symlink_to(served.root)
         (output / "relative.txt").symlink_to(Path("..") / "secret.txt")
@@ -117,7 +115,7 @@ def request(preview: PreviewServer, target: str, method: str = "GET") -> Respons
 def raw_request(preview: PreviewServer, target: bytes) -> Response:
     """Send the request line byte for byte, as no well-behaved client would."""
     with socket.create_connection(("127.0.0.1", preview.port), timeout=WAIT) as sock:
-        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -196,7 +194,7 @@ def test_pages_are_served_with_the_reload_script_injected(shared: Served) -> Non
 
 def test_the_script_is_never_written_to_output(served: Served) -> None:
     request(served.preview, "/")
-    for path in (served.root / "output").rglob("*"):
+    for path in (served.preview.output_dir).rglob("*"):
         assert not path.is_file() or b"__site_builder__" not in path.read_bytes(), path
 
 
@@ -236,7 +234,7 @@ def test_content_types(shared: Served, path: str, expected: str) -> None:
 
 def test_folder_without_slash_redirects(shared: Served) -> None:
     reply = request(shared.preview, "/articles/alpha?x=1")
-    assert reply.status == 301
+    assert reply.status == 302
     assert reply.headers["location"] == "/articles/alpha/?x=1"
     assert reply.headers["x-content-type-options"] == "nosniff"
 
@@ -305,18 +303,60 @@ def test_absolute_file_paths_stay_inside_output(shared: Served) -> None:
     assert SECRET.encode() not in reply.body
 
 
-def test_links_point_at_the_preview_even_under_a_sub_path(make_site: MakeSite) -> None:
+def test_a_sub_path_site_is_previewed_under_its_sub_path(make_site: MakeSite) -> None:
+    """A GitHub Pages project site (base_url https://user.github.io/project/) is
+    previewed at /project/, so that every link the preview shows is the published one."""
     config = SITE_TOML.replace("https://test.example.org/", "https://x.org/news/")
     root = make_site(FILES, config=config)
     preview = start(root, [])
     try:
         assert preview.rebuild()
-        page = request(preview, "/articles/alpha/")
+        assert preview.url == f"http://127.0.0.1:{preview.port}/news/"
+        page = request(preview, "/news/articles/alpha/")
+        assert page.status == 200
         assert f'<link rel="canonical" href="{preview.url}articles/alpha/">' in page.text
-        assert "/news/" not in page.text
-        assert 'href="/static/style.css"' in page.text
+        assert 'href="/news/static/style.css"' in page.text
+        assert request(preview, "/news/static/style.css").status == 200
+        assert 'data-base="/news/"' in page.text
+        for root_path in ("/", "/news", "/?q=1"):
+            moved = request(preview, root_path)
+            assert moved.status == 302, root_path
+            assert moved.headers["location"] == "/news/" + root_path.partition("?")[1] + (
+                root_path.partition("?")[2]
+            )
+        assert request(preview, "/news/articles/alpha").headers["location"] == (
+            "/news/articles/alpha/"
+        )
+        outside = request(preview, "/articles/alpha/")
+        assert outside.status == 404
+        assert 'href="/news/static/style.css"' in outside.text  # the site's own 404 page
     finally:
         preview.close()
+
+
+def test_the_preview_refuses_requests_for_other_host_names(shared: Served) -> None:
+    """DNS rebinding: a page on attacker.example whose name resolves to 127.0.0.1 must
+    not read the preview (drafts included) as its own origin."""
+    for host in ("attacker.example", "attacker.example:8000", "127.0.0.1.evil.example", ""):
+        for target in ("/", "/articles/alpha/", "/__site_builder__/events"):
+            reply = host_request(shared.preview, target, host)
+            assert reply.status == 421, (host, target)
+            assert b"Alpha story" not in reply.body
+    for host in ("127.0.0.1", f"127.0.0.1:{shared.preview.port}", "localhost:1", "[::1]:80"):
+        assert host_request(shared.preview, "/articles/alpha/", host).status == 200, host
+
+
+def host_request(preview: PreviewServer, target: str, host: str) -> Response:
+    headers = f"Host: {host}\r\n" if host else ""
+    line = f"GET {target} HTTP/1.1\r\n{headers}Connection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", preview.port), timeout=WAIT) as sock:
+        sock.sendall(line.encode())
+        sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return Response(int(head.split()[1]), {}, body)
 
 
 def test_drafts_are_served_only_when_asked(make_site: MakeSite) -> None:
@@ -489,7 +529,7 @@ def test_a_page_from_an_earlier_server_reloads(served: Served) -> None:
 
 
 def test_a_page_older_than_the_history_reloads_whole() -> None:
-    events = _Events()
+    events = Events()
     for number in range(70):
         events.publish("reload", {"all": False, "files": [f"{number}.html"]})
     stale = events.subscribe(f"{events.token}-1")

@@ -85,8 +85,7 @@ def get(port: int, target: str) -> tuple[int, bytes]:
         conn.close()
 
 
-def pages(root: Path) -> list[str]:
-    output = root / "output"
+def pages(output: Path) -> list[str]:
     return sorted(
         "/" + p.relative_to(output).as_posix().removesuffix("index.html")
         for p in output.rglob("*.html")
@@ -134,7 +133,7 @@ def settled(before: tuple[int, int]) -> tuple[int, int]:
 def test_pages_stay_whole_under_load_while_the_site_is_rebuilt(preview: PreviewServer) -> None:
     before = open_handles()
     stop = time.monotonic() + BUDGET
-    targets = pages(preview.root) + ATTACKS
+    targets = pages(preview.output_dir) + ATTACKS
     done = threading.Event()
     rebuilds = Counter[bool]()
 

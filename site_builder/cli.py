@@ -23,7 +23,7 @@ from site_builder.fresh import BuildResult, no_op
 from site_builder.model import slugify
 from site_builder.progress import TerminalProgress
 from site_builder.scaffold import GITIGNORE, REQUIREMENTS, SAMPLE_CONFIG, publish_workflow
-from site_builder.writer import spare_trails_by
+from site_builder.writer import spare_trails_by, update_site
 
 # Each command imports the stages it runs when it runs: a build with nothing to do
 # must not pay for importing Markdown, Jinja and feedgen (most of its time).
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from site_builder.watch import Batch, Watcher
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-IMPORT_KINDS = ("jekyll", "hugo")  # importer.KINDS, without importing the importer
+IMPORT_KINDS = ("jekyll", "hugo", "pelican", "wordpress", "feed")  # importer.KINDS, unimported
 
 
 def build_time() -> datetime:
@@ -113,7 +113,20 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace, config: SiteConfig, progress: TerminalProgress) -> BuildResult:
     with build_lock(config.root, _say_waiting):
-        return _build_alone(args, config, progress)
+        result = _build_alone(args, config, progress)
+        if not args.search:
+            _drop_search(config)
+        return result
+
+
+def _drop_search(config: SiteConfig) -> None:
+    """A build without --search publishes what a clean build would: no index. One
+    left by an earlier ``--search`` would search pages the site may no longer have."""
+    from site_builder.search import BUNDLE_DIR  # noqa: PLC0415 - see the imports
+
+    bundle = config.output_dir / BUNDLE_DIR
+    if bundle.is_dir() and not bundle.is_symlink():
+        update_site(config.output_dir, (), [f"{BUNDLE_DIR}/{rel}" for rel in _files_below(bundle)])
 
 
 def _say_waiting() -> None:
@@ -347,11 +360,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     from site_builder.importer import import_posts  # noqa: PLC0415 - see the imports
 
     try:
-        result = import_posts(args.kind, Path(args.src), Path(args.source), dry_run=args.dry_run)
+        result = import_posts(
+            args.kind, args.src, Path(args.source), dry_run=args.dry_run, old_url=args.old_url
+        )
     except BuildFailed as failure:  # this site's site.toml
         report(failure.problems)
         return exit_code(failure)
-    except SiteError as problem:  # SRC is not a folder of posts
+    except SiteError as problem:  # SRC is not what KIND reads, or --old-url is not a URL
         report([problem])
         return EXIT_USAGE
     for line in result.done_lines():
@@ -441,11 +456,18 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser("init", help="create a new site: config, templates, one article")
     i.add_argument("directory")
     i.set_defaults(func=cmd_init)
-    m = sub.add_parser("import", help="copy a Jekyll or Hugo site's posts into content/articles/")
+    m = sub.add_parser("import", help="copy another site's posts into content/articles/")
     m.add_argument("kind", choices=IMPORT_KINDS, help="the generator the posts come from")
-    m.add_argument("src", metavar="SRC", help="the old site's folder, or a folder of its posts")
+    m.add_argument(
+        "src", metavar="SRC", help="the old site's folder, a WordPress export, a feed file or URL"
+    )
     m.add_argument("--source", default=".", metavar="DIR", help="this site's folder (default: .)")
     m.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    m.add_argument(
+        "--old-url",
+        metavar="URL",
+        help="where the old site still is; links to its other pages lead there",
+    )
     m.set_defaults(func=cmd_import)
     return top
 

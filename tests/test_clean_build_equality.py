@@ -1,0 +1,193 @@
+"""What a build publishes is what a clean build of the same input makes, whatever ran
+before in the same folder: the everyday sequences that once published something else.
+
+1. A project site (base_url with a sub-path) built after a preview.
+2. The bundled site built after a preview (its email editions once linked 127.0.0.1).
+3. A site moved to a new address: build, change base_url, build --clean.
+
+Each runs the command line as a user does, and compares ``output/`` byte for byte with a
+build of a copy of the inputs in a fresh folder with no ``.site-builder/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from site_builder import cli
+from tests.conftest import REPO, copy_bundled_site
+from tests.test_output_safety import snapshot
+
+WAIT = 30.0
+PROJECT_URL = "https://user.github.io/project/"
+INPUTS = ("site.toml", "permalinks.json", "content", "templates")
+
+
+def run_cli(*args: str) -> int:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return cli.main(list(args))
+
+
+def copy_inputs(root: Path, target: Path) -> Path:
+    """The site's inputs alone, as a fresh clone would have them."""
+    target.mkdir(parents=True)
+    for name in INPUTS:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        elif source.is_file():
+            shutil.copy2(source, target / name)
+    return target
+
+
+def clean_build(root: Path, fresh: Path, *options: str) -> dict[str, bytes]:
+    copy = copy_inputs(root, fresh)
+    assert run_cli("build", "--source", str(copy), "--jobs", "1", *options) == 0
+    return snapshot(copy / "output")
+
+
+@contextlib.contextmanager
+def previewing(root: Path, port: int = 0, said: list[str] | None = None) -> Iterator[str]:
+    """``site-builder serve`` as a user starts it, stopped with Ctrl-C at the end;
+    ``said`` gets the lines it printed before it served."""
+    command = [sys.executable, "-m", "site_builder", "serve", "--source", str(root)]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--jobs", "1"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with process:
+        assert process.stdout is not None
+        while "Serving" not in (line := process.stdout.readline()):
+            assert line, process.communicate()[1]
+            if said is not None:
+                said.append(line)
+        yield line.split(" at ", 1)[1].split()[0]
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=WAIT)
+    assert process.returncode == 0, err
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    host_port, _, path = url.removeprefix("http://").partition("/")
+    host, _, port = host_port.rpartition(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=WAIT)
+    try:
+        conn.request("GET", "/" + path)
+        reply = conn.getresponse()
+        return reply.status, reply.read()
+    finally:
+        conn.close()
+
+
+def set_base_url(root: Path, url: str) -> None:
+    config = root / "site.toml"
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("base_url")]
+    config.write_text(f'base_url = "{url}"\n' + "".join(kept), encoding="utf-8")
+
+
+def mentioning(files: dict[str, bytes], text: bytes) -> list[str]:
+    return sorted(rel for rel, data in files.items() if text in data)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return copy_bundled_site(tmp_path / "site")
+
+
+def test_a_project_site_built_after_a_preview_is_the_clean_build(
+    site: Path, tmp_path: Path
+) -> None:
+    set_base_url(site, PROJECT_URL)
+    with previewing(site) as url:
+        assert url.endswith("/project/")
+        status, page = fetch(url)
+        assert status == 200
+        assert b'href="/project/static/style.css"' in page
+        assert fetch(url + "static/style.css")[0] == 200
+    assert not (site / "output").exists()  # the preview writes nothing there
+    assert run_cli("build", "--source", str(site), "--jobs", "1") == 0
+    built = snapshot(site / "output")
+    assert built == clean_build(site, tmp_path / "fresh")
+    assert b'href="/project/static/style.css"' in built["index.html"]
+    assert mentioning(built, b'href="/static/') == []
+
+
+def test_the_bundled_site_built_after_a_preview_links_no_preview_address(
+    site: Path, tmp_path: Path
+) -> None:
+    assert run_cli("build", "--source", str(site), "--jobs", "1") == 0
+    before = snapshot(site / "output")
+    with previewing(site) as url:
+        assert fetch(url + "digest/")[0] == 200
+        assert snapshot(site / "output") == before  # a deploy meanwhile publishes no preview
+    assert run_cli("build", "--source", str(site), "--jobs", "1") == 0
+    built = snapshot(site / "output")
+    emails = [rel for rel in built if rel.endswith(("email.html", "email.txt"))]
+    assert len(emails) > 10
+    assert mentioning(built, b"127.0.0.1") == []
+    assert built == clean_build(site, tmp_path / "fresh")
+
+
+@pytest.mark.parametrize("how", ["site.toml", "--base-url", "SITE_BASE_URL"])
+def test_a_moved_site_rebuilt_is_the_clean_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    assert run_cli("build", "--source", str(site), "--jobs", "1") == 0
+    options: list[str] = []
+    if how == "site.toml":
+        set_base_url(site, PROJECT_URL)
+    elif how == "--base-url":
+        options = ["--base-url", PROJECT_URL]
+    else:
+        monkeypatch.setenv("SITE_BASE_URL", PROJECT_URL)
+    for clean in ([], ["--clean"]):
+        assert run_cli("build", "--source", str(site), "--jobs", "1", *options, *clean) == 0
+        built = snapshot(site / "output")
+        fresh = tmp_path / f"fresh{len(clean)}"
+        assert built == clean_build(site, fresh, *options), clean
+        assert mentioning(built, b'href="/static/') == []
+
+
+def test_a_build_without_search_drops_the_index_a_build_with_it_made(
+    site: Path, tmp_path: Path
+) -> None:
+    assert run_cli("build", "--source", str(site), "--jobs", "1", "--search") == 0
+    assert (site / "output/pagefind/pagefind.js").is_file()
+    assert run_cli("build", "--source", str(site), "--jobs", "1") == 0
+    assert not (site / "output/pagefind").exists()
+    assert snapshot(site / "output") == clean_build(site, tmp_path / "fresh")
+
+
+def test_alternating_preview_and_build_rebuilds_neither_from_scratch(site: Path) -> None:
+    with socket.socket() as probe:  # one address for both previews, as port 8000 would be
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert run_cli("build", "--source", str(site), "--jobs", "1") == 0
+    first: list[str] = []
+    with previewing(site, port, first):
+        pass
+    assert run_cli("build", "--source", str(site), "--jobs", "1") == 0
+    again: list[str] = []
+    with previewing(site, port, again):
+        pass
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["build", "--source", str(site), "--jobs", "1"]) == 0
+    assert "(0 written," in out.getvalue()
+    written = int(first[-1].split()[1]) if first[-1].startswith("Built ") else 0
+    assert written > 100, first  # the first preview builds the whole site
+    assert again[-1].startswith("Built 0 files"), again

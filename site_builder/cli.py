@@ -10,7 +10,7 @@ import argparse
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -377,6 +377,121 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if result.failed else EXIT_OK
 
 
+def on_site(
+    command: Callable[[argparse.Namespace, SiteConfig], int],
+) -> Callable[[argparse.Namespace], int]:
+    """A command run on the site in ``--source``, once its site.toml is read."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            config = load_config(Path(args.source))
+        except BuildFailed as failure:
+            return fail(failure)
+        return command(args, config)
+
+    return run
+
+
+def _ingest(args: argparse.Namespace, config: SiteConfig) -> int:
+    """Fetch every source and write each new item as a draft in content/inbox/."""
+    from site_builder.ingest import IngestOptions, Limits, ingest, parse_since  # noqa: PLC0415
+
+    since = parse_since(args.since, config.tz) if args.since else None
+    if isinstance(since, SiteError):
+        report([since])
+        return EXIT_USAGE
+    limits = Limits(timeout=args.timeout)
+    options = IngestOptions(since=since, only=args.only, dry_run=args.dry_run, limits=limits)
+    result = ingest(config, options, build_time())
+    if isinstance(result, SiteError):
+        report([result])
+        return EXIT_USAGE
+    for path, name in result.written:
+        print(f"new  {path}  ({name})")
+    sys.stdout.flush()
+    report(result.problems)
+    print(result.summary())
+    return EXIT_ERRORS if result.failed else EXIT_OK
+
+
+def _inbox(args: argparse.Namespace, config: SiteConfig) -> int:
+    """List the drafts in content/inbox/, newest first."""
+    from site_builder.inbox import age, list_inbox  # noqa: PLC0415 - see the imports
+
+    found, problems = list_inbox(config)
+    now = build_time()
+    for c in found:
+        print(f"{age(c.date, now):>6}  {c.source_name or '-'}  {c.title}  {c.path}")
+    sys.stdout.flush()
+    report(problems)
+    print(f"{len(found)} candidate{'s' if len(found) != 1 else ''} in content/inbox/")
+    return EXIT_ERRORS if problems else EXIT_OK
+
+
+def _publish(args: argparse.Namespace, config: SiteConfig) -> int:
+    return _inbox_act(args, config, "publish")
+
+
+def _discard(args: argparse.Namespace, config: SiteConfig) -> int:
+    return _inbox_act(args, config, "discard")
+
+
+def _inbox_act(args: argparse.Namespace, config: SiteConfig, action: str) -> int:
+    from site_builder.inbox import act  # noqa: PLC0415 - see the imports
+
+    results = act(config, "publish" if action == "publish" else "discard", args.paths, build_time())
+    problems = [r for r in results if isinstance(r, SiteError)]
+    for line in results:
+        if not isinstance(line, SiteError):
+            print(line)
+    sys.stdout.flush()
+    report(problems)
+    return EXIT_ERRORS if problems else EXIT_OK
+
+
+def _sources_import(args: argparse.Namespace, config: SiteConfig) -> int:
+    """Add an OPML file's feeds to site.toml as [[sources]] tables."""
+    from site_builder.ingest.sources import import_sources, sources_lines  # noqa: PLC0415
+
+    result = import_sources(config, Path(args.file), config.root / CONFIG_NAME)
+    if isinstance(result, SiteError):
+        report([result])
+        return EXIT_ERRORS
+    report(result.problems)
+    for line in sources_lines(result):
+        print(line)
+    return EXIT_OK
+
+
+def _add_inbox_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    g = sub.add_parser("ingest", help="fetch the sources; write each new item as a draft")
+    g.add_argument("--source", default=".", metavar="DIR", help="the site folder (default: .)")
+    g.add_argument("--since", metavar="DATE", help="leave out items dated before DATE")
+    g.add_argument("--from", dest="only", metavar="NAME", help="only the source named NAME")
+    g.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    g.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="seconds per feed (default: 30)"
+    )
+    g.set_defaults(func=on_site(_ingest))
+    i = sub.add_parser("inbox", help="list the candidate stories in content/inbox/, newest first")
+    i.add_argument("--source", default=".", metavar="DIR", help="the site folder (default: .)")
+    i.set_defaults(func=on_site(_inbox))
+    for name, func, what in (
+        ("publish", _publish, "move drafts to content/articles/, published now"),
+        ("discard", _discard, "delete drafts; ingest never brings them back"),
+    ):
+        v = sub.add_parser(name, help=what)
+        v.add_argument("paths", nargs="+", metavar="PATH", help="a draft in content/inbox/")
+        v.add_argument("--source", default=".", metavar="DIR", help="the site folder (default: .)")
+        v.set_defaults(func=on_site(func))
+    s = sub.add_parser("sources", help="manage the feeds ingest reads")
+    verbs = s.add_subparsers(dest="verb", required=True, metavar="VERB")
+    m = verbs.add_parser("import", help="add an OPML file's feeds to site.toml")
+    m.add_argument("file", metavar="FILE.opml")
+    m.add_argument("--source", default=".", metavar="DIR", help="the site folder (default: .)")
+    m.set_defaults(func=on_site(_sources_import))
+
+
 def _add_site_options(p: argparse.ArgumentParser, *, output: bool = True) -> None:
     p.add_argument("--source", default=".", metavar="DIR", help="the site folder (default: .)")
     if output:
@@ -469,6 +584,7 @@ def parser() -> argparse.ArgumentParser:
         help="where the old site still is; links to its other pages lead there",
     )
     m.set_defaults(func=cmd_import)
+    _add_inbox_commands(sub)
     return top
 
 

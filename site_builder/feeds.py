@@ -45,6 +45,36 @@ class FeedLink:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FeedOrigin:
+    """The feed a story was taken from (front matter ``source_feed``, written by ingest):
+    Atom's ``source`` element needs its id, title and updated (RFC 4287 4.2.11)."""
+
+    id: str
+    title: str
+    url: str
+    updated: datetime
+
+
+def feed_origin(value: object) -> FeedOrigin | None:
+    """``source_feed`` from an article's extra keys, when it is whole; else none."""
+    if not isinstance(value, dict):
+        return None
+    texts = {k: value.get(k) for k in ("id", "title", "url", "updated")}
+    if not all(isinstance(v, str) and v.strip() for v in texts.values()):
+        return None
+    try:
+        updated = datetime.fromisoformat(str(texts["updated"]).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return FeedOrigin(
+        id=str(texts["id"]).strip(),
+        title=str(texts["title"]).strip(),
+        url=str(texts["url"]).strip(),
+        updated=updated if updated.tzinfo is not None else updated.replace(tzinfo=UTC),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedItem:
     id: str
     title: str
@@ -59,6 +89,7 @@ class FeedItem:
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
+    origin: FeedOrigin | None = None
     image: str | None = None  # absolute
 
     def full_html(self) -> str:
@@ -116,6 +147,7 @@ def article_item(article: Article, config: SiteConfig) -> FeedItem:
         authors=article.authors or ((config.author,) if config.author else ()),
         tags=tuple(t.name for t in article.tags),
         sources=article.sources,
+        origin=feed_origin(article.extra.get("source_feed")),
         image=image,
     )
 
@@ -167,8 +199,11 @@ def _add_entry(fg: FeedGenerator, item: FeedItem) -> None:
     for source in item.sources:
         if source.url:
             fe.link(href=source.url, rel="via", title=xml_safe(source.name))
+    # RSS's source names the channel the item came from; Atom's is written in atom_feed.
     first = next((s for s in item.sources if s.url), None)
-    if first is not None:
+    if item.origin is not None:
+        fe.source(url=item.origin.url, title=xml_safe(item.origin.title))
+    elif first is not None:
         fe.source(url=first.url, title=xml_safe(first.name))
 
 
@@ -186,6 +221,7 @@ def atom_feed(spec: FeedSpec, config: SiteConfig) -> bytes:
         entry.content(entry.content()["content"], type="html")
     root = etree.fromstring(fg.atom_str(pretty=False))
     _restore_link_relations(root, spec.items)
+    _set_sources(root, spec.items)
     etree.indent(root, space="  ")
     data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return data + b"\n"
@@ -201,6 +237,26 @@ def _restore_link_relations(root: etree._Element, items: Sequence[FeedItem]) -> 
         for link, source in zip(links[1:], [s for s in item.sources if s.url], strict=True):
             link.set("rel", "via")
             link.set("title", xml_safe(source.name))
+
+
+def _set_sources(root: etree._Element, items: Sequence[FeedItem]) -> None:
+    """An Atom source must identify its feed (id, title, updated): one is written only
+    for stories taken from a feed; the page a story cites is its link rel="via"."""
+    from lxml import etree  # noqa: PLC0415 - see _channel
+
+    for entry, item in zip(root.findall(f"{{{_ATOM_NS}}}entry"), items, strict=True):
+        for old in entry.findall(f"{{{_ATOM_NS}}}source"):
+            entry.remove(old)
+        if item.origin is None:
+            continue
+        source = etree.SubElement(entry, f"{{{_ATOM_NS}}}source")
+        for name, text in (
+            ("id", item.origin.id),
+            ("title", item.origin.title),
+            ("updated", item.origin.updated.isoformat()),
+        ):
+            etree.SubElement(source, f"{{{_ATOM_NS}}}{name}").text = xml_safe(text)
+        etree.SubElement(source, f"{{{_ATOM_NS}}}link", rel="self", href=item.origin.url)
 
 
 def json_feed(spec: FeedSpec, config: SiteConfig) -> bytes:

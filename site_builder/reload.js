@@ -43,30 +43,76 @@
     }
   };
 
-  const showErrors = (lines) => {
-    let box = document.getElementById(OVERLAY);
-    if (!box) {
-      box = document.createElement("div");
-      box.id = OVERLAY;
-      box.setAttribute("role", "alert");
-      box.style.cssText =
-        "position:fixed;inset:0;z-index:2147483647;overflow:auto;margin:0;padding:1.5rem;" +
-        "background:rgba(20,0,0,.92);color:#fdd;font:14px/1.5 ui-monospace,monospace;";
-      document.documentElement.append(box);
+  // The overlay is drawn in a shadow root, out of reach of the site's selectors. Its
+  // host has a name of its own, so `div` or `pre` rules do not match it, and
+  // `all: initial` (plus `direction`, which `all` leaves alone) drops what the page
+  // would pass down: colour, font, white-space... Inside a shadow root, !important
+  // beats anything the page says about the host, even `display: none !important`.
+  // Sizes are in px, not rem: the page decides what a rem is.
+  const OVERLAY_CSS = `
+    :host {
+      all: initial !important; direction: ltr !important; display: block !important;
+      position: fixed !important; inset: 0 !important; z-index: 2147483647 !important;
+      color-scheme: light dark !important;
     }
+    :host::before, :host::after { content: none !important; }
+    .box {
+      box-sizing: border-box; height: 100%; overflow: auto; overscroll-behavior: contain;
+      padding: 24px;
+      background: #fff; color: #1f2328; font: 14px/1.5 ui-monospace, monospace;
+    }
+    .title { margin: 0 0 16px; font: bold 16px/1.4 system-ui, sans-serif; color: #a40e0e; }
+    pre {
+      margin: 0 0 12px; padding: 8px 12px; border-left: 4px solid #c62828;
+      background: #fff0f0; color: inherit; font: inherit;
+      white-space: pre-wrap; overflow-wrap: anywhere;
+    }
+    @media (prefers-color-scheme: dark) {
+      .box { background: #17181c; color: #eceff3; }
+      .title { color: #ff9d9d; }
+      pre { background: #2b1619; border-left-color: #ff6b6b; }
+    }`;
+
+  const overlayBox = () => {
+    const host = document.getElementById(OVERLAY);
+    if (host) return host.shadowRoot.querySelector(".box");
+    const fresh = document.createElement(OVERLAY);
+    fresh.id = OVERLAY;
+    const shadow = fresh.attachShadow({ mode: "open" }); // open: tests look inside
+    const style = document.createElement("style");
+    style.textContent = OVERLAY_CSS;
+    const box = document.createElement("div");
+    box.className = "box";
+    box.setAttribute("role", "alert");
+    shadow.append(style, box);
+    // On <html>, not <body>: a page that hides its body keeps the overlay.
+    document.documentElement.append(fresh);
+    // In the top layer, where browsers have popovers: above any z-index the page gives
+    // its own fixed elements (html::after included), clear of its opacity and filters.
+    if (fresh.showPopover) {
+      fresh.popover = "manual";
+      fresh.showPopover();
+    }
+    return box;
+  };
+
+  // `title` may come with the errors, in the site's language; English otherwise.
+  const showErrors = ({ errors: lines, title: given }) => {
     const title = document.createElement("p");
-    title.style.cssText = "margin:0 0 1rem;font-weight:bold;color:#fff";
+    title.className = "title";
+    title.dir = "auto";
     const count = lines.length;
     title.textContent =
-      `Build failed: ${count} error${count === 1 ? "" : "s"}. ` +
-      "This page is the last good build; fix the files and it updates.";
+      typeof given === "string" && given
+        ? given
+        : `Build failed: ${count} error${count === 1 ? "" : "s"}. ` +
+          "This page is the last good build; fix the files and it updates.";
     const items = lines.map((line) => {
       const pre = document.createElement("pre");
-      pre.style.cssText = "margin:0 0 .75rem;white-space:pre-wrap;";
       pre.textContent = line; // text, never HTML: messages quote the user's files
       return pre;
     });
-    box.replaceChildren(title, ...items);
+    overlayBox().replaceChildren(title, ...items);
   };
 
   // What the script last heard, for tests and the curious.
@@ -92,7 +138,7 @@
   source.addEventListener("error", (event) => {
     if (!event.data) return;
     heard(event);
-    showErrors(JSON.parse(event.data).errors);
+    showErrors(JSON.parse(event.data));
   });
   source.addEventListener("ok", (event) => {
     heard(event);

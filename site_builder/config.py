@@ -150,6 +150,21 @@ def _timezone(value: object) -> object:
     return name
 
 
+def _language(value: object) -> object:
+    name = str(_text("language")(value))
+    # Imported here: a no-op build reads the config, and most of Babel is not needed for it.
+    from babel import Locale, UnknownLocaleError  # noqa: PLC0415
+
+    try:
+        Locale.parse(name.replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(
+            f"language: {value!r} is not a language code; "
+            "expected e.g. 'en', 'de', 'pt-BR' or 'zh-Hant'"
+        ) from None
+    return name
+
+
 def _base_url(value: object) -> object:
     url = str(_text("base_url")(value))
     parts = urlsplit(url)
@@ -275,7 +290,7 @@ _FIELDS: dict[str, Callable[[object], object]] = {
     "title": _text("title"),
     "description": _text("description"),
     "base_url": _base_url,
-    "language": _text("language"),
+    "language": _language,
     "timezone": _timezone,
     "author": _text("author"),
     "copyright": _text("copyright"),

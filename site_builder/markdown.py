@@ -347,11 +347,30 @@ def strip_heading_anchors(fragment: str) -> str:
 
 
 def count_words(fragment: str) -> int:
-    """Runs of word characters (``\\w+``) in the fragment's text."""
+    """Runs of word characters (``\\w+``) in the fragment's text, and Chinese, Japanese
+    and Korean text by its characters, as the words they take as long to read.
+
+    Those languages are written without spaces (Korean between phrases only): a long
+    Japanese article was one "word" a sentence, and "1 min read".
+    """
     text = html.unescape(_TAGS.sub(" ", fragment))
     if text.isascii():  # most articles: a tenth of the time of matching every word
         return len(text.encode("ascii").translate(_ASCII_WORD_GAPS).split())
-    return len(_WORD.findall(text))
+    characters = len(_CJK.findall(text))
+    if not characters:
+        return len(_WORD.findall(text))
+    rest = len(_WORD.findall(_CJK.sub(" ", text)))
+    return rest + round(characters * _WORDS_PER_MINUTE / _CJK_PER_MINUTE)
+
+
+# Han, kana and Hangul. Readers read about 300 of them a minute (the IReST study found
+# 255 for Chinese and 357 for Japanese) against 230 words of English.
+_CJK = re.compile(
+    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
+)
+_CJK_PER_MINUTE = 300
+_WORDS_PER_MINUTE = 230
 
 
 def plain_text(fragment: str) -> str:

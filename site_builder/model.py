@@ -158,7 +158,8 @@ class Entry:
 
     @property
     def reading_minutes(self) -> int:
-        """Minutes at 230 words a minute, never less than one."""
+        """Minutes at 230 words a minute, never less than one (``words`` counts Chinese,
+        Japanese and Korean text by its characters: see ``markdown.count_words``)."""
         return max(1, round(self.words / 230))
 
 
@@ -255,12 +256,13 @@ class Digest:
 
     @property
     def groups(self) -> tuple[tuple[str, tuple[Article, ...]], ...]:
-        """(category, stories) in order of first appearance; uncategorised last."""
+        """(category, stories) in order of first appearance; uncategorised last, named
+        "" (the theme calls them "More stories" in the site's language)."""
         order: dict[str, list[Article]] = {}
         for article in self.articles:
             order.setdefault(article.category or "", []).append(article)
         named = [(name, tuple(items)) for name, items in order.items() if name]
-        rest = [("More stories", tuple(order[""]))] if "" in order else []
+        rest = [("", tuple(order[""]))] if "" in order else []
         return tuple(named + rest)
 
     @property

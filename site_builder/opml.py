@@ -37,13 +37,16 @@ class OutlineGroup:
     feeds: tuple[OutlineFeed, ...]
 
 
-def opml_document(groups: Sequence[OutlineGroup], config: SiteConfig) -> bytes:
-    """The OPML file; groups and feeds in the order given."""
+def opml_document(
+    groups: Sequence[OutlineGroup], config: SiteConfig, title: str | None = None
+) -> bytes:
+    """The OPML file; groups and feeds in the order given. ``title`` is the list's
+    title in the site's language (default: "<site title>: all feeds")."""
     from lxml import etree  # noqa: PLC0415 - lxml is a tenth of a small rebuild's imports
 
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
-    etree.SubElement(head, "title").text = _safe(f"{config.title}: all feeds")
+    etree.SubElement(head, "title").text = _safe(title or f"{config.title}: all feeds")
     if config.author:
         etree.SubElement(head, "ownerName").text = _safe(config.author)
     etree.SubElement(head, "docs").text = "https://opml.org/spec2.opml"

@@ -29,6 +29,7 @@ from site_builder.feeds import (
     render_feed,
     site_feed,
 )
+from site_builder.i18n import Texts, catalogue_fingerprint
 from site_builder.markdown import pygments_css
 from site_builder.model import (
     ArchiveMonth,
@@ -61,6 +62,8 @@ class Taxonomy:
     name: str  # "tags"
     title: str  # "Tags"
     singular: str  # "Tag"
+    # A term's feed, "Tag %(name)s on %(title)s"; every text in the site's language.
+    feed_description: str = ""
 
 
 TEMPLATES = (
@@ -82,11 +85,31 @@ TEMPLATES = (
 # Formats listed in /feeds.opml: one subscription per feed, in the format every reader
 # takes. Listing all three would subscribe a reader that imports the file three times.
 OPML_FORMATS = (RSS,)
-TAXONOMIES = (
-    Taxonomy(name="tags", title="Tags", singular="Tag"),
-    Taxonomy(name="categories", title="Categories", singular="Category"),
-    Taxonomy(name="authors", title="Authors", singular="Author"),
-)
+
+
+def _taxonomies_in(texts: Texts) -> tuple[Taxonomy, ...]:
+    """``TAXONOMIES`` in the site's language."""
+    _ = texts.gettext
+    return (
+        Taxonomy(
+            name="tags",
+            title=_("Tags"),
+            singular=_("Tag"),
+            feed_description=_("Tag %(name)s on %(title)s"),
+        ),
+        Taxonomy(
+            name="categories",
+            title=_("Categories"),
+            singular=_("Category"),
+            feed_description=_("Category %(name)s on %(title)s"),
+        ),
+        Taxonomy(
+            name="authors",
+            title=_("Authors"),
+            singular=_("Author"),
+            feed_description=_("Author %(name)s on %(title)s"),
+        ),
+    )
 
 
 def _digest(*parts: object) -> str:
@@ -312,7 +335,12 @@ class _Planner:
 
     def __init__(self, site: Site, env: jinja2.Environment, config: SiteConfig) -> None:
         self.site, self.env, self.config = site, env, config
-        self.base_key = _digest(build_fingerprint(config.fingerprint()))
+        texts = env.globals["i18n"]
+        assert isinstance(texts, Texts)
+        self.texts, self.taxonomies = texts, _taxonomies_in(texts)
+        # The catalogues are inputs of every page: a changed string rebuilds them.
+        language = catalogue_fingerprint(config.language, config.templates_dir)
+        self.base_key = _digest(build_fingerprint(config.fingerprint()), language)
         self.site_feeds = _site_feed(site, config).spec(config)
         self._site_links = self.site_feeds.links()
         # Every page of a list links the same feeds: one tuple and one digest for them all.
@@ -475,17 +503,18 @@ def _articles(p: _Planner) -> None:
 
 
 def _term_feed(listing: Listing, taxonomy: Taxonomy, p: _Planner) -> ArticleFeed:
+    name = listing.term.name
     return ArticleFeed(
         listing.articles[: p.config.feed_size],
-        title=f"{p.config.title}: {listing.term.name}",
-        description=f"{taxonomy.singular} {listing.term.name} on {p.config.title}",
+        title=p.texts.gettext("%(label)s: %(name)s", label=p.config.title, name=name),
+        description=taxonomy.feed_description % {"name": name, "title": p.config.title},
         page_url=listing.term.url,
         folder=listing.term.url,
     )
 
 
 def _taxonomies(p: _Planner) -> None:
-    for taxonomy in TAXONOMIES:
+    for taxonomy in p.taxonomies:
         listings: tuple[Listing, ...] = getattr(p.site, taxonomy.name)
         index_key = tuple((li.term, len(li.articles)) for li in listings)
         p.page(
@@ -541,7 +570,7 @@ def _escape(text: str) -> str:
     return str(markupsafe.escape(text))
 
 
-def _story_html(article: Article, config: SiteConfig) -> str:
+def _story_html(article: Article, config: SiteConfig, texts: Texts) -> str:
     """A story as a digest feed item shows it: linked title, summary, sources and tags."""
     url = config.absolute(article.url)
     cited = ", ".join(
@@ -552,19 +581,21 @@ def _story_html(article: Article, config: SiteConfig) -> str:
     return (
         f'<h3><a href="{_escape(url)}">{_escape(article.title)}</a></h3>'
         + absolutize(article.summary, url)
-        + (f"<p>Via {cited}</p>" if cited else "")
-        + (f"<p>Tags: {tags}</p>" if tags else "")
+        + ("<p>" + texts.gettext("Via %(sources)s", sources=cited) + "</p>" if cited else "")
+        + ("<p>" + texts.gettext("Tags: %(tags)s", tags=tags) + "</p>" if tags else "")
     )
 
 
-def digest_item(digest: Digest, config: SiteConfig) -> FeedItem:
+def digest_item(digest: Digest, config: SiteConfig, texts: Texts) -> FeedItem:
     """An issue as one feed item: headline, introduction, then its stories by category."""
     url = config.absolute(digest.url)
+    more = texts.gettext("More stories")
     intro = absolutize(digest.intro, url)
     if digest.headline:
         intro = f"<p><strong>{_escape(digest.headline)}</strong></p>{intro}"
     groups = "".join(
-        f"<h2>{_escape(name)}</h2>" + "".join(_story_html(a, config) for a in stories)
+        f"<h2>{_escape(name or more)}</h2>"
+        + "".join(_story_html(a, config, texts) for a in stories)
         for name, stories in digest.groups
     )
     count = len(digest.articles)
@@ -574,7 +605,7 @@ def digest_item(digest: Digest, config: SiteConfig) -> FeedItem:
         url=url,
         published=digest.updated,
         updated=digest.updated,
-        summary=intro or f"<p>{count} {'story' if count == 1 else 'stories'}</p>",
+        summary=intro or "<p>" + texts.ngettext("%(num)s story", "%(num)s stories", count) + "</p>",
         content=intro + groups,
     )
 
@@ -598,20 +629,21 @@ def _email_editions(p: _Planner, digest: Digest, feeds: Sequence[FeedLink]) -> N
     p.page(digest.url + "email.txt", "email.txt", key, (digest,), digest=digest)
 
 
-def _digest_feed(issues: Sequence[Digest], config: SiteConfig) -> FeedSpec:
+def _digest_feed(issues: Sequence[Digest], config: SiteConfig, texts: Texts) -> FeedSpec:
     return FeedSpec(
-        title=f"{config.title}: weekly digest",
-        description=f"Every weekly issue of {config.title}",
+        title=texts.gettext("%(title)s: weekly digest", title=config.title),
+        description=texts.gettext("Every weekly issue of %(title)s", title=config.title),
         page_url="/digest/",
         folder="/digest/",
-        items=tuple(digest_item(d, config) for d in issues),
+        items=tuple(digest_item(d, config, texts) for d in issues),
     )
 
 
 def _digests(p: _Planner) -> None:
     shown = p.site.weekly[: p.config.feed_size]
-    make = functools.partial(_digest_feed, shown, p.config)
-    spec = p.feed(make, shown, "Digest", "Weekly digest", in_full=False)
+    make = functools.partial(_digest_feed, shown, p.config, p.texts)
+    _ = p.texts.gettext
+    spec = p.feed(make, shown, _("Digest"), _("Weekly digest"), in_full=False)
     issues = (*p.site.weekly, *p.site.daily)
     index_key = tuple((d.url, d.title, len(d.articles)) for d in issues)
     links = spec.links()
@@ -639,7 +671,11 @@ def _feed_directory(p: _Planner) -> None:
     """``/feeds/`` for people and ``/feeds.opml`` for feed readers: every feed of the site."""
     groups = tuple(
         FeedGroup(title=title, feeds=tuple(p.feed_groups.get(title, ())))
-        for title in ("Whole site", "Digest", *(t.title for t in TAXONOMIES))
+        for title in (
+            p.texts.gettext("Whole site"),
+            p.texts.gettext("Digest"),
+            *(t.title for t in p.taxonomies),
+        )
         if p.feed_groups.get(title)
     )
     key = tuple(
@@ -663,7 +699,8 @@ def _feed_directory(p: _Planner) -> None:
         )
         for g in groups
     )
-    p.add_bytes("feeds.opml", lambda: opml_document(outline, p.config), outline)
+    title = p.texts.gettext("%(title)s: all feeds", title=p.config.title)
+    p.add_bytes("feeds.opml", lambda: opml_document(outline, p.config, title), outline, title)
 
 
 def _sitemap_pages(specs: Sequence[OutputSpec], site: Site) -> Iterator[tuple[str, Any]]:
@@ -691,17 +728,21 @@ def _files(p: _Planner, content: Content) -> None:
     p.add_bytes("static/pygments.css", lambda: css, css)
 
 
-def redirect_page(redirect: Redirect, config: SiteConfig) -> bytes:
+def redirect_page(redirect: Redirect, config: SiteConfig, texts: Texts) -> bytes:
     """A page at an article's old address that forwards readers and crawlers to the new one."""
     target = markupsafe.escape(config.base_path + redirect.target.lstrip("/"))
     title = markupsafe.escape(redirect.title)
     canonical = markupsafe.escape(config.absolute(redirect.target))
+    moved = markupsafe.escape(texts.gettext("%(title)s (moved)", title=redirect.title))
+    link = markupsafe.Markup(f'<a href="{target}">{title}</a>')
+    text = markupsafe.escape(texts.gettext("This story has moved to %(link)s.")) % {"link": link}
+    direction = ' dir="rtl"' if texts.direction == "rtl" else ""
     return (
-        f'<!DOCTYPE html>\n<html lang="{markupsafe.escape(config.language)}">\n<head>\n'
-        f'<meta charset="utf-8">\n<title>{title} (moved)</title>\n'
+        f'<!DOCTYPE html>\n<html lang="{markupsafe.escape(config.language)}"{direction}>\n<head>\n'
+        f'<meta charset="utf-8">\n<title>{moved}</title>\n'
         f'<link rel="canonical" href="{canonical}">\n<meta name="robots" content="noindex">\n'
         f'<meta http-equiv="refresh" content="0; url={target}">\n</head>\n<body>\n'
-        f'<p>This story has moved to <a href="{target}">{title}</a>.</p>\n</body>\n</html>\n'
+        f"<p>{text}</p>\n</body>\n</html>\n"
     ).encode()
 
 
@@ -716,14 +757,17 @@ def plan_outputs(
     p = _Planner(site, env, config)
     for redirect in redirects:
         p.add_bytes(
-            output_path(redirect.url), functools.partial(redirect_page, redirect, config), redirect
+            output_path(redirect.url),
+            functools.partial(redirect_page, redirect, config, p.texts),
+            redirect,
         )
     _front_pages(p)
     _articles(p)
     _taxonomies(p)
     _archive(p)
     _digests(p)
-    p.article_feed(_site_feed(site, config), "Whole site", "Every story")
+    _ = p.texts.gettext
+    p.article_feed(_site_feed(site, config), _("Whole site"), _("Every story"))
     _feed_directory(p)
     # The page is always there; the index it queries is made by `build --search`.
     p.page("/search/", "search.html", ())

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from site_builder.config import SiteConfig
 from site_builder.errors import ContentError, SiteError, SiteWarning
+from site_builder.i18n import Texts, load_texts
 from site_builder.markdown import strip_heading_anchors
 from site_builder.model import (
     ArchiveMonth,
@@ -310,16 +311,23 @@ def _period(kind: Literal["daily", "weekly"], day: date) -> tuple[str, date, dat
     return f"{year}-W{week:02d}", start, start + timedelta(days=6), f"/digest/{year}/w{week:02d}/"
 
 
-def _issue_when(kind: str, start: date, key: str) -> str:
-    """The date part of an issue's title: "Monday, 2 August 2021" or "week 33, 2021"."""
+def _issue_when(kind: str, start: date, key: str, texts: Texts) -> str:
+    """The date part of an issue's title, in the site's language: "Monday, 2 August 2021"
+    or the ISO week as the language names it, "week 33 of 2021"."""
     if kind == "daily":
-        return f"{start.strftime('%A')}, {start.day} {start:%B %Y}"
+        return texts.format_date(start, "full")
     year, week = key.split("-W")
-    return f"week {int(week)}, {year}"
+    return texts.week(int(year), int(week))
+
+
+def _issue_title(kind: str, when: str, texts: Texts) -> str:
+    if kind == "daily":
+        return texts.gettext("Daily digest: %(when)s", when=when)
+    return texts.gettext("Weekly digest: %(when)s", when=when)
 
 
 def _digests(
-    articles: Sequence[Article], tz: ZoneInfo, kind: Literal["daily", "weekly"]
+    articles: Sequence[Article], tz: ZoneInfo, kind: Literal["daily", "weekly"], texts: Texts
 ) -> tuple[Digest, ...]:
     periods: dict[tuple[str, date, date, str], list[Article]] = defaultdict(list)
     for article in articles:
@@ -330,8 +338,8 @@ def _digests(
             kind=kind,
             key=key,
             number=n,
-            title=f"{kind.capitalize()} digest: {_issue_when(kind, start, key)}",
-            when_text=_issue_when(kind, start, key),
+            title=_issue_title(kind, _issue_when(kind, start, key, texts), texts),
+            when_text=_issue_when(kind, start, key, texts),
             start=start,
             end=end,
             url=url,
@@ -491,6 +499,7 @@ def _site(
     pages: Sequence[Entry],
     intros: Mapping[str, Entry],
     config: SiteConfig,
+    texts: Texts,
 ) -> Site:
     articles, placed_pages, authors = _place_all(posts, pages, config)
     tz, base = config.tz, config.base_path
@@ -501,8 +510,8 @@ def _site(
         categories=_listings(articles, lambda a: (a.category_term,) if a.category_term else ()),
         authors=_listings(articles, lambda a: (authors[s] for n in a.authors if (s := slugify(n)))),
         archive=_archive(articles, tz),
-        daily=_with_intros(_digests(articles, tz, "daily"), intros, base),
-        weekly=_with_intros(_digests(articles, tz, "weekly"), intros, base),
+        daily=_with_intros(_digests(articles, tz, "daily", texts), intros, base),
+        weekly=_with_intros(_digests(articles, tz, "weekly", texts), intros, base),
         updated=max((a.updated or a.published for a in articles), default=None),
     )
 
@@ -516,12 +525,14 @@ def build_site(
     introductions without an issue or sources cited twice (warnings).
     """
     shown, scheduled = visible_entries(entries, config, now)
-    intros, problems = _intros(e for e in shown if _is_intro(e))
+    texts, problems = load_texts(config.language, config.templates_dir)
+    intros, intro_problems = _intros(e for e in shown if _is_intro(e))
+    problems += intro_problems
     placed = [e for e in shown if not _is_intro(e)]
     if url_problems := _check_urls(placed):
         return None, [*url_problems, *problems]
     posts = [e for e in placed if e.kind == "article"]
-    site = _site(posts, [e for e in placed if e.kind == "page"], intros, config)
+    site = _site(posts, [e for e in placed if e.kind == "page"], intros, config, texts)
     problems += _duplicate_sources(posts) + _unused_intros(intros, site)
     return replace(site, next_scheduled=scheduled), problems
 

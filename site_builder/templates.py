@@ -12,7 +12,6 @@ import hashlib
 import textwrap
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from site_builder import __version__
 from site_builder.cache import build_fingerprint, cache_folder
 from site_builder.config import SiteConfig, template_dirs, theme_dir
 from site_builder.errors import TemplateError
+from site_builder.i18n import date_filters, load_texts
 from site_builder.markdown import plain_text
 from site_builder.newsletter import html_to_text
 from site_builder.site import absolutize
@@ -117,7 +117,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([str(d) for d in template_dirs(config)])
     env = jinja2.Environment(
         loader=loader,
-        extensions=[FragmentCache],
+        extensions=[FragmentCache, "jinja2.ext.i18n"],
         auto_reload=False,
         # Nothing folded at compile time: what a filter gives depends on the site's
         # settings, so compiled code must not (see _CompiledTemplates).
@@ -130,28 +130,14 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    tz = config.tz
+    # Problems of the site's catalogue are reported by the site stage (build_site).
+    texts, _ = load_texts(config.language, config.templates_dir)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        texts.gettext, texts.plural, newstyle=True
+    )
 
     def rel(site_path: str) -> str:
         return config.base_path + site_path.lstrip("/")
-
-    def local(value: datetime) -> datetime:
-        return value.astimezone(tz)
-
-    def show_date(value: datetime | date, fmt: str = "%-d %B %Y") -> str:
-        return (local(value) if isinstance(value, datetime) else value).strftime(fmt)
-
-    def isodate(value: datetime | date) -> str:
-        # HTML's <time datetime> allows at most three fractional digits; whole seconds suffice.
-        if isinstance(value, datetime):
-            return local(value).replace(microsecond=0).isoformat()
-        return value.isoformat()
-
-    def time_tag(value: datetime | date, fmt: str = "%-d %B %Y") -> markupsafe.Markup:
-        # A macro did this; as a filter it takes a tenth of the time, and pages show dozens.
-        shown = value.replace(microsecond=0) if isinstance(value, datetime) else value
-        machine, human = markupsafe.escape(isodate(shown)), markupsafe.escape(show_date(shown, fmt))
-        return markupsafe.Markup(f'<time datetime="{machine}">{human}</time>')
 
     def absolute_links(fragment: str, page_url: str = "/") -> markupsafe.Markup:
         # Trusted HTML from content in, trusted HTML out: only its URLs change.
@@ -161,15 +147,14 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         rel=rel,
         absolute=config.absolute,
         absolute_links=absolute_links,
-        date=show_date,
-        isodate=isodate,
-        time_tag=time_tag,
+        **date_filters(texts, config.tz),
+        number=texts.number,
         plain=plain_text,
         text=html_to_text,
         wrap=wrap_text,
         truncate_words=truncate_words,
     )
-    env.globals.update(config=config, version=__version__)
+    env.globals.update(config=config, version=__version__, i18n=texts)
     return env
 
 

@@ -59,7 +59,7 @@ def test_an_iso_week_can_belong_to_the_previous_year(make_site: MakeSite) -> Non
     root = make_site({"content/articles/ny.md": article("New year", "2027-01-01 12:00")})
     build_at(root, future=True)
     issue = read(root, "digest/2026/w53/index.html")
-    assert "Weekly digest: week 53, 2026" in issue and "New year" in issue
+    assert "Weekly digest: week 53 of 2026" in issue and "New year" in issue
     assert (root / "output/digest/2027/01/01/index.html").is_file()
 
 

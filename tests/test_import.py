@@ -80,17 +80,20 @@ def test_jekyll_front_matter_is_mapped(jekyll_src: Path, site: Path) -> None:
     assert article_text(site, "hello-jekyll").startswith(
         "---\ntitle: Hello, Jekyll\ndate: '2012-03-01'\nslug: hello-jekyll\n"
         "summary: The first post, moved from Jekyll.\n"
-        "tags:\n- jekyll\n- welcome\n- meta\ncategory: news\nauthor: Ada Byte\n---\n\n"
+        "tags:\n- jekyll\n- welcome\n- meta\ncategory: news\nauthor: Ada Byte\n"
+        "aliases:\n- /2012/03/01/hello-jekyll.html\n---\n\n"
     )
     # A "+0000" date (text to PyYAML), tags and categories as lists, an unknown key kept.
     assert article_text(site, "liquid-tricks").startswith(
         "---\ntitle: Liquid tricks\ndate: '2012-04-15T09:30:00+00:00'\nslug: liquid-tricks\n"
-        "tags:\n- liquid\n- templates\n- Tips\ncategory: Software\ncomments: true\n---\n\n"
+        "tags:\n- liquid\n- templates\n- Tips\ncategory: Software\ncomments: true\n"
+        "aliases:\n- /2012/04/15/liquid-tricks.html\n---\n\n"
     )
-    # Non-ASCII kept as it is, not escaped; the permalink dropped.
+    # Non-ASCII kept as it is, not escaped; the post's own permalink is its old URL.
     assert article_text(site, "zurich") == (
         "---\ntitle: Ünïcödé Çhàrs in Zürich\ndate: '2012-05-01T08:00:00+00:00'\n"
-        "slug: zurich\ntags:\n- Zürich\ncategory: Travel\n---\n\nGrüezi! A post about Zürich.\n"
+        "slug: zurich\ntags:\n- Zürich\ncategory: Travel\naliases:\n- /blog/zurich-unicode.html\n"
+        "---\n\nGrüezi! A post about Zürich.\n"
     )
     assert "draft: true\n" in article_text(site, "unpublished")  # published: false
     assert "date: '2026-11-20T10:00:00+00:00'\n" in article_text(site, "work-in-progress")
@@ -101,12 +104,13 @@ def test_jekyll_liquid_is_converted(jekyll_src: Path, site: Path) -> None:
     import_posts("jekyll", jekyll_src, site)
     hello = article_text(site, "hello-jekyll")
     assert "Read [the Liquid post](/articles/liquid-tricks/) next," in hello  # post_url
-    assert "or [the about page](/about/)." in hello  # site.baseurl
+    assert "or [the about page](/about/)." in hello  # site.baseurl; this site has /about/ too
     assert '```python\ndef hello():\n    return "hi"\n```\n\nThe end.' in hello  # linenos
     tricks = article_text(site, "liquid-tricks")
     assert "only inside raw: {{ page.title }}." in tricks
     assert "```liquid\n{% for post in site.posts %}{{ post.title }}{% endfor %}\n```" in tricks
-    assert "![Logo](/images/logo.png)" in tricks  # site.url
+    # site.url: the old site's file, which SRC does not have, stays on the old site
+    assert "![Logo](https://old.example.com/blog/images/logo.png)" in tricks
     assert "{% include signup.html %}" in tricks  # kept, and reported
 
 
@@ -164,9 +168,9 @@ def test_hugo_toml_front_matter_and_shortcodes(site: Path) -> None:
         "---\ntitle: TOML front matter\ndate: '2019-03-01T10:00:00+01:00'\n"
         "updated: '2019-03-02'\nslug: toml-front-matter\nsummary: Hugo keeps settings in TOML.\n"
         "tags:\n- go\n- hugo\n- Tools\ncategory: Software\nauthor: Lin Qubit\n"
-        "aliases:\n- /old/toml-post/\nweight: 10\n---\n\n"
+        "aliases:\n- /old/toml-post/\n- /posts/toml-front-matter/\nweight: 10\n---\n\n"
         "Some Go:\n\n```go\npackage main\n\nfunc main() {}\n```\n\n"
-        '![The Go gopher](/images/gopher.png "Gopher")\n'
+        '![The Go gopher](https://old.example.com/images/gopher.png "Gopher")\n'
     )
     shortcodes = article_text(site, "custom-slug")  # its slug: key wins over the file name
     assert 'Show a shortcode as text: {{< figure src="x.png" >}}.' in shortcodes
@@ -182,7 +186,8 @@ def test_hugo_import_builds(site: Path) -> None:
     toml_page = page(site, "toml-front-matter")
     assert "TOML front matter" in toml_page
     assert '<div class="highlight">' in toml_page
-    assert 'src="/images/gopher.png"' in toml_page and 'alt="The Go gopher"' in toml_page
+    assert 'src="https://old.example.com/images/gopher.png"' in toml_page
+    assert 'alt="The Go gopher"' in toml_page
     assert "Ünïcödé Çhàrs in Zürich" in page(site, "greetings-from-zurich")
     assert "{{&lt; youtube dQw4w9WgXcQ &gt;}}" in page(site, "custom-slug")
 
@@ -414,9 +419,11 @@ def test_cli_import_prints_the_report_and_exit_codes(jekyll_src: Path, site: Pat
     assert "Traceback" not in done.stderr
     assert run("hugo", str(jekyll_src / "missing"), "--source", str(site)).returncode == 2
     bundle = SAMPLES / "hugo" / "content" / "posts" / "greetings-from-zurich"
-    warned = run("hugo", str(bundle), "--source", str(site))  # a warning only
-    assert warned.returncode == 0
-    assert warned.stdout.splitlines() == [
-        "imported index.md → content/articles/greetings-from-zurich.md",
-        "Imported 1 post (0 drafts); 1 needs a human: index.md",
+    bundled = run("hugo", str(bundle), "--source", str(site))
+    assert bundled.returncode == 0
+    assert bundled.stdout.splitlines() == [
+        "imported index.md → content/articles/greetings-from-zurich.md "
+        "(was /posts/greetings-from-zurich/)",
+        "copied lake.svg → content/articles/greetings-from-zurich/lake.svg",
+        "Imported 1 post (0 drafts); none need a human",
     ]

@@ -386,7 +386,8 @@ def on_site(
         try:
             config = load_config(Path(args.source))
         except BuildFailed as failure:
-            return fail(failure)
+            report(failure.problems)
+            return exit_code(failure)
         return command(args, config)
 
     return run

@@ -279,7 +279,7 @@ def _sources(value: object) -> object:
 
 def _table_line(text: str, key: str, index: int) -> int | None:
     """The line of the ``index``-th ``[[key]]`` header."""
-    headers = re.finditer(rf"^\s*\[\[\s*{re.escape(key)}\s*\]\]", text, re.MULTILINE)
+    headers = re.finditer(rf"^[ \t]*\[\[\s*{re.escape(key)}\s*\]\]", text, re.MULTILINE)
     for i, match in enumerate(headers):
         if i == index:
             return text.count("\n", 0, match.start()) + 1

@@ -41,9 +41,20 @@ def summary_markdown(markup: str) -> str:
     )
     # escape_misc: text such as "&lt;script&gt;" stays text, never raw HTML in Markdown.
     text = markdownify(safe, heading_style="ATX", bullets="-", escape_misc=True)
-    lines = [CONTROL.sub("", line).rstrip() for line in text.strip().split("\n")]
+    lines = _entities([CONTROL.sub("", line).rstrip() for line in text.strip().split("\n")])
     quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
     return re.sub(r"(\n>){2,}\n", "\n>\n", quoted) if any(lines) else ""
+
+
+def _entities(lines: list[str]) -> list[str]:
+    """Python-Markdown does not take ``\\<`` as an escape (it would show the backslash):
+    outside code fences, an escaped ``<`` becomes ``&lt;``, which shows as ``<``."""
+    fenced = False
+    out = []
+    for line in lines:
+        fenced ^= line.startswith("```")
+        out.append(line if fenced else line.replace("\\<", "&lt;"))
+    return out
 
 
 def _terms(source: FeedSource, item: Item) -> list[str]:

@@ -98,7 +98,7 @@ def _parse_xml(fetched: Fetched, fallback_title: str, now: datetime) -> Parsed |
         warnings.simplefilter("ignore")
         result = feedparser.parse(fetched.body, response_headers=headers, sanitize_html=False)
     reason = _bozo_reason(result)
-    if not result.entries and (result.bozo or not result.version):
+    if not result.entries and (result.get("bozo") or not result.get("version")):
         return f"not an RSS or Atom feed: {reason or 'no channel or feed element'}"
     feed = result.feed
     items, without = _xml_items(result.entries, fetched.url, now)

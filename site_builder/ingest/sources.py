@@ -94,7 +94,7 @@ def pick_sources(sources: Sequence[FeedSource], only: str | None) -> list[FeedSo
     chosen = [s for s in sources if s.name.casefold() == only.casefold()]
     if not chosen:
         names = ", ".join(repr(s.name) for s in sources) or "none"
-        return ConfigError(f"--source: no source named {only!r}", hint=f"the sources: {names}")
+        return ConfigError(f"--from: no source named {only!r}", hint=f"the sources: {names}")
     return chosen
 
 

@@ -205,8 +205,8 @@ class Mapper:
             return []
         value = taken[1]
         items: list[object] = [value]
-        if isinstance(value, str) and split:
-            items = list(value.split())
+        if isinstance(value, str) and split:  # "news, foundation" means two, not "news,"
+            items = [word for word in re.split(r"[\s,]+", value) if word]
         elif isinstance(value, list):
             items = value
         if any(isinstance(item, bool) or not isinstance(item, str | int | float) for item in items):

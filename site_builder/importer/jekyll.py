@@ -51,7 +51,7 @@ def scan(src: Path, config: SiteConfig, old_url: str | None) -> Scan:
     settings, problems = read_config(src, ("_config.yml", "_config.yaml", "_config.toml"))
     found, skipped = find_files(src, _folders(src), kind="Jekyll", where="_posts/*.md")
     problems += skipped
-    pattern = str(settings.get("permalink") or "date")
+    pattern = _permalink(settings)
     old = OldSite(url=old_url or _site_url(settings), params=settings)
     rule = _Rule(pattern, _zone(settings.get("timezone")))
     posts: list[Post] = []
@@ -61,6 +61,18 @@ def scan(src: Path, config: SiteConfig, old_url: str | None) -> Scan:
         posts += [post] if post is not None else []
     roots = (src.parent,) if src.name == "_posts" else (src,)
     return Scan(posts=posts, problems=problems, old=old, roots=roots)
+
+
+def _permalink(settings: Mapping[str, Any]) -> str:
+    """The posts' permalink: front matter defaults for posts win over the site's own."""
+    rule = settings.get("permalink")
+    defaults = settings.get("defaults")
+    for default in defaults if isinstance(defaults, list) else []:
+        scope = default.get("scope") if isinstance(default, dict) else None
+        values = default.get("values") if isinstance(default, dict) else None
+        if isinstance(scope, dict) and isinstance(values, dict) and scope.get("type") == "posts":
+            rule = values.get("permalink", rule)
+    return rule if isinstance(rule, str) and rule else "date"
 
 
 def _folders(src: Path) -> list[tuple[Path, bool]]:

@@ -31,6 +31,7 @@ _CODE = re.compile(
     r"|\{\{[<%].*?[>%]\}\}|\{%.*?%\}",
     re.DOTALL | re.MULTILINE | re.IGNORECASE,
 )
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.DOTALL | re.MULTILINE)
 _LINK = re.compile(
     r"\]\(\s*<?(?P<md>[^\s<>()]*(?:\([^\s()]*\)[^\s<>()]*)*)>?"
     r"|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?(?P<ref>[^\s<>]+)>?"
@@ -121,7 +122,13 @@ def _anchor_headings(body: str) -> str:
             return found[0]
         return f"{found['marks']} {text} {{#{given[0]}}}"
 
-    return _outside_code(body, lambda text: _HEADING.sub(anchor, text))
+    fences = [(m.start(), m.end()) for m in _FENCE.finditer(body)]
+    out, pos = [], 0
+    for found in _HEADING.finditer(body):  # a heading line may hold `code`: not _outside_code
+        if not any(start <= found.start() < end for start, end in fences):
+            out += [body[pos : found.start()], anchor(found)]
+            pos = found.end()
+    return "".join([*out, body[pos:]])
 
 
 def _github_id(text: str) -> str:

@@ -407,8 +407,8 @@ def _ingest(args: argparse.Namespace, config: SiteConfig) -> int:
     if isinstance(result, SiteError):
         report([result])
         return EXIT_USAGE
-    for path, name in result.written:
-        print(f"new  {path}  ({name})")
+    for line in result.lines:
+        print(line)
     sys.stdout.flush()
     report(result.problems)
     print(result.summary())

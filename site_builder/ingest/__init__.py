@@ -10,7 +10,6 @@ A source that fails is one problem line; the others go on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
@@ -82,6 +81,8 @@ class IngestReport:
     not_modified: int = 0
     problems: list[SiteError] = field(default_factory=list)
     dry_run: bool = False
+    # For the terminal, in order: each new draft, then its source's outcome.
+    lines: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -183,6 +184,7 @@ def _take(run: _Run, source: FeedSource, future: Future[Fetched | str]) -> None:
         return
     if fetched.not_modified:
         run.report.not_modified += 1
+        run.report.lines.append(f"{source.name}: not modified since the last run")
         return
     parsed = parse_feed(fetched, source.name, run.now)
     if isinstance(parsed, str):
@@ -193,9 +195,23 @@ def _take(run: _Run, source: FeedSource, future: Future[Fetched | str]) -> None:
         run.report.problems.append(
             SourceWarning(f"malformed feed, {count} items read: {parsed.malformed}", url=source.url)
         )
-    for item in parsed.items[: run.options.limits.max_items]:
+    before = (len(run.report.written), run.report.known)
+    limit = run.options.limits.max_items
+    for item in parsed.items[:limit]:
         _take_item(run, source, parsed.origin, item)
     run.validators[source.url] = fetched.validators
+    new, known = len(run.report.written) - before[0], run.report.known - before[1]
+    counts = [
+        (known, "already known"),
+        (len(parsed.items) - limit, f"past the {limit} a feed may give"),
+        (min(limit, len(parsed.items)) - new - known, "older than --since"),
+        (parsed.without_link, "without a link"),
+    ]
+    told = "".join(f", {n} {what}" for n, what in counts if n > 0)
+    items = len(parsed.items) + parsed.without_link
+    run.report.lines.append(
+        f"{source.name}: {items} item{'s' if items != 1 else ''}, {new} new{told}"
+    )
 
 
 def _take_item(run: _Run, source: FeedSource, origin: Origin, item: Item) -> None:
@@ -218,7 +234,9 @@ def _take_item(run: _Run, source: FeedSource, origin: Origin, item: Item) -> Non
             run.report.problems.append(ContentError(f"cannot write: {exc.strerror}", path=rel))
             return
     run.seen.add(item.url)
-    run.report.written.append((target.relative_to(run.config.root).as_posix(), source.name))
+    rel = target.relative_to(run.config.root).as_posix()
+    run.report.written.append((rel, source.name))
+    run.report.lines.append(f"new  {rel}")
 
 
 def _save(run: _Run) -> SiteError | None:
@@ -231,7 +249,3 @@ def _save(run: _Run) -> SiteError | None:
         feeds = {**record.feeds, **run.validators}
         return save_record(run.config, replace(record, seen=record.seen | run.seen, feeds=feeds))
 
-
-def report_lines(report: IngestReport) -> Iterable[str]:
-    for path, name in report.written:
-        yield f"new  {path}  ({name})"

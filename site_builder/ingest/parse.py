@@ -94,22 +94,28 @@ def _parse_xml(fetched: Fetched, fallback_title: str, now: datetime) -> Parsed |
     import feedparser  # noqa: PLC0415 - see make_client
 
     headers = {"content-type": fetched.content_type, "content-location": fetched.url}
-    with warnings.catch_warnings():  # feedparser warns about odd input: it is only data
+    # feedparser warns about odd input, and about its own renamed keys when they are
+    # read (a channel's pubDate is read as "updated"): it is only data, not a fault.
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = feedparser.parse(fetched.body, response_headers=headers, sanitize_html=False)
+        return _from_result(result, fetched.url, fallback_title, now)
+
+
+def _from_result(result: Any, url: str, fallback_title: str, now: datetime) -> Parsed | str:
     reason = _bozo_reason(result)
     if not result.entries and (result.get("bozo") or not result.get("version")):
         return f"not an RSS or Atom feed: {reason or 'no channel or feed element'}"
     feed = result.feed
-    items, without = _xml_items(result.entries, fetched.url, now)
+    items, without = _xml_items(result.entries, url, now)
     newest = max((i.date for i in items if i.date), default=now)
     origin = Origin(
-        id=clean(str(feed.get("id") or "")) or fetched.url,
+        id=clean(str(feed.get("id") or "")) or url,
         title=plain(str(feed.get("title") or "")) or fallback_title,
-        url=_self_link(feed, fetched.url),
+        url=_self_link(feed, url),
         updated=_moment(feed.get("updated_parsed"), now) or newest,
     )
-    malformed = reason if result.bozo else None
+    malformed = reason if result.get("bozo") else None
     return Parsed(origin=origin, items=items, without_link=without, malformed=malformed)
 
 

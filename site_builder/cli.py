@@ -22,7 +22,13 @@ from site_builder.errors import BuildFailed, ConfigError, SiteError
 from site_builder.fresh import BuildResult, no_op
 from site_builder.model import slugify
 from site_builder.progress import TerminalProgress
-from site_builder.scaffold import GITIGNORE, REQUIREMENTS, SAMPLE_CONFIG, publish_workflow
+from site_builder.scaffold import (
+    GITIGNORE,
+    REQUIREMENTS,
+    SAMPLE_CONFIG,
+    ingest_workflow,
+    publish_workflow,
+)
 from site_builder.writer import spare_trails_by, update_site
 
 # Each command imports the stages it runs when it runs: a build with nothing to do
@@ -348,6 +354,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     workflows = target / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "publish.yml").write_text(publish_workflow(), encoding="utf-8")
+    (workflows / "ingest.yml").write_text(ingest_workflow(), encoding="utf-8")
     when = build_time().replace(second=0, microsecond=0)
     (target / "content" / "articles" / "hello-world.md").write_text(
         new_article("Hello, world", when, "The Editors", draft=False), encoding="utf-8"

@@ -98,3 +98,64 @@ REPOSITORY_INSTALL = "python -m pip install ."
 def publish_workflow(install: str = SITE_INSTALL) -> str:
     """The GitHub Actions workflow that checks, builds and deploys a site."""
     return _WORKFLOW.format(install=install)
+
+
+_INGEST_WORKFLOW = """\
+# Reads the feeds listed as [[sources]] in site.toml every four hours and opens a pull
+# request with the new drafts in content/inbox/ and the updated inbox.json, for an
+# editor to publish or discard (site-builder publish | discard). Optional: a site
+# without sources gets no pull requests; delete this file to turn it off.
+name: Ingest
+
+on:
+  schedule:
+    - cron: "41 */4 * * *"
+  workflow_dispatch:
+
+permissions:
+  contents: write
+  pull-requests: write
+
+concurrency:
+  group: ingest
+  cancel-in-progress: false
+
+jobs:
+  ingest:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install site-builder
+        run: {install}
+      # A source that fails is reported (exit 1); the others' drafts are still proposed.
+      - name: Fetch the sources
+        continue-on-error: true
+        run: site-builder ingest
+      - name: Open a pull request with the new drafts
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+          BRANCH: ingest/${{{{ github.run_id }}}}
+        run: |
+          for path in content/inbox inbox.json; do
+            if [ -e "$path" ]; then git add -- "$path"; fi
+          done
+          if git diff --cached --quiet; then
+            echo "No new drafts."
+            exit 0
+          fi
+          git config user.name "github-actions[bot]"
+          git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+          git switch -c "$BRANCH"
+          git commit -m "Inbox: new drafts from the sources"
+          git push origin "$BRANCH"
+          gh pr create --head "$BRANCH" --title "Inbox: new drafts, $(date -u +%Y-%m-%d)" \\
+            --body "New candidates from site-builder ingest. Publish or discard each one."
+"""
+
+
+def ingest_workflow(install: str = SITE_INSTALL) -> str:
+    """The optional GitHub Actions workflow that ingests the sources on a schedule."""
+    return _INGEST_WORKFLOW.format(install=install)

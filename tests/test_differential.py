@@ -1,0 +1,546 @@
+"""Differential test: whatever ran before in a site's folder, a build publishes exactly
+what a clean build of the same inputs makes.
+
+A Hypothesis state machine works on a small real site (articles, a page, a digest
+introduction and images of the bundled site) the way people do, all day in one
+folder: it adds, edits, renames and deletes articles, pages and introductions; edits,
+adds and deletes templates, macros and static files; changes every key of site.toml;
+builds with every option that changes output (``--base-url``, ``SITE_BASE_URL``,
+``--drafts``, ``--future``, ``--search``, ``--jobs 1|2``, ``--clean``); lets the clock
+pass scheduled stories; edits permalinks.json; deletes or damages ``.site-builder/``
+and the spare site; runs a preview session with edits in it, and ``check``.
+
+After every build, ``output/`` (and permalinks.json) must equal, byte for byte, what
+the same command makes from a copy of the inputs in a fresh folder with no
+``.site-builder/``. A preview or a check must leave ``output/`` as it was.
+
+``SITE_BUILDER_DIFFERENTIAL_EXAMPLES=N`` runs N random examples instead of the fixed,
+derandomized set that CI runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+from site_builder import cli
+from site_builder.config import theme_dir
+from site_builder.serve import PreviewOptions, PreviewServer
+from tests.conftest import REPO
+from tests.test_output_safety import snapshot
+
+EXAMPLES = int(os.environ.get("SITE_BUILDER_DIFFERENTIAL_EXAMPLES", "0"))
+STEPS = 25
+START = datetime(2021, 8, 27, 18, 0, tzinfo=UTC)  # after the bundled stories, as published
+FIRST = (  # the site starts with these of the bundled articles; the rest may be added
+    "2021-08-24-ibm-telum-processor-hot-chips.md",
+    "china-personal-information-protection-law.md",
+    "debian-11-bullseye-release.md",
+    "google-previews-tensor-chip-for-pixel-6.md",
+    "linux-turns-30.md",
+    "poly-network-defi-hack.md",
+    "python-3-10-release-candidate.md",
+    "tesla-ai-day-dojo-d1.md",
+)
+POOL = tuple(
+    sorted(p.name for p in (REPO / "content/articles").glob("*.md") if p.name not in FIRST)
+)
+CONFIG: dict[str, Any] = {
+    "title": "Tech Digest",
+    "description": "The day's technology news in brief.",
+    "base_url": "https://digest.example.org/",
+    "language": "en",
+    "timezone": "Europe/Berlin",
+    "author": "Tech Digest editors",
+    "copyright": "© 2021 Tech Digest",
+    "feed_size": 5,
+    "per_page": 3,
+}
+CONFIG_VALUES: dict[str, tuple[object, ...]] = {
+    "title": ("Tech Digest", "Chips & Clouds", "Ünïcode <News>"),
+    "description": ("The day's technology news in brief.", "", "Kernels, chips & “quotes”."),
+    "base_url": (
+        "https://digest.example.org/",
+        "https://user.github.io/project/",
+        "http://localhost:4000/news/",
+    ),
+    "language": ("en", "de", "ja", "ar"),
+    "timezone": ("Europe/Berlin", "UTC", "America/Los_Angeles", "Asia/Tokyo"),
+    "author": ("Tech Digest editors", "Ada Byte", ""),
+    "copyright": ("© 2021 Tech Digest", "", "CC BY 4.0"),
+    "feed_size": (5, 2, 20),
+    "per_page": (3, 2, 10),
+    "markdown.allow_html": (True, False),
+    "extra.motto": (None, "Read less, know more", "Ünïcode"),
+    "allow_symlinks_outside": (False, True),
+    "max_article_bytes": (2_000_000, 4_000),
+}
+OTHER_URLS = ("https://moved.example.net/", "https://user.github.io/other/")
+TAGS = ("linux", "ai", "chips", "security", "open source", "Ünïcode")
+CATEGORIES = ("Software", "Hardware", "Policy", "Business")
+AUTHORS = ("Ada Byte", "Lin Kernel", "Tom Whitaker")
+WORDS = ("chip", "cloud", "patch", "kernel", "model", "browser", "release", "ünïcode", "<b>")
+SOURCES = (
+    {"name": "LWN.net", "url": "https://lwn.net/Articles/1/"},
+    "https://www.example.com/story/?utm_source=feed",
+    {"name": "The Register", "url": "https://www.theregister.com/2021/08/25/linux_30/"},
+)
+INPUTS = ("site.toml", "permalinks.json", "content", "templates")
+
+words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)
+build_options = st.fixed_dictionaries(
+    {
+        "url": st.sampled_from((None, None, *OTHER_URLS)),
+        "url_from": st.sampled_from(("--base-url", "SITE_BASE_URL")),
+        "drafts": st.booleans(),
+        "future": st.booleans(),
+        "search": st.sampled_from((False, False, False, False, False, True)),
+        "jobs": st.sampled_from((1, 2)),
+        "clean": st.sampled_from((False, False, False, True)),
+    }
+)
+# Most changes are followed by a build; some pile up for the next one.
+then = st.one_of(st.none(), build_options, build_options)
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    _, head, body = text.split("---\n", 2)
+    return dict(yaml.safe_load(head)), body
+
+
+def join_front_matter(meta: dict[str, Any], body: str) -> str:
+    head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)
+    return f"---\n{head}---\n{body}"
+
+
+def toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def site_toml(values: dict[str, Any]) -> str:
+    tables: dict[str, list[str]] = {"": []}
+    for key, value in values.items():
+        table, _, name = key.rpartition(".")
+        if value is not None:
+            tables.setdefault(table, []).append(f"{name} = {toml_value(value)}")
+    lines = tables.pop("")
+    for table, rows in tables.items():
+        lines += ["", f"[{table}]", *rows]
+    return "\n".join(lines) + "\n"
+
+
+def copy_inputs(root: Path, target: Path) -> None:
+    target.mkdir(parents=True)
+    for name in INPUTS:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, symlinks=True)
+        elif source.is_file():
+            shutil.copy2(source, target / name)
+
+
+@contextlib.contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def quietly(*args: str) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(args))
+    return code, err.getvalue()
+
+
+def differing(got: dict[str, bytes], expected: dict[str, bytes]) -> list[str]:
+    names = sorted(set(got) | set(expected))
+    return [n for n in names if got.get(n) != expected.get(n)]
+
+
+class SiteInUse(RuleBasedStateMachine):
+    """One site folder, used the way an editor and CI use it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="differential-"))
+        self.root = self.tmp / "site"
+        self.builds = 0
+        self.clock = START
+        self.config = dict(CONFIG)
+        self.articles: dict[str, tuple[dict[str, Any], str]] = {}
+        self.pool = list(POOL)
+        self.serial = 0
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # --- the site on disk ------------------------------------------------------------
+
+    @initialize()
+    def make_site(self) -> None:
+        content = REPO / "content"
+        for folder in ("pages", "digests", "images"):
+            shutil.copytree(content / folder, self.root / "content" / folder)
+        (self.root / "templates/static").mkdir(parents=True)
+        for name in FIRST:
+            self.articles[name] = split_front_matter(
+                (content / "articles" / name).read_text(encoding="utf-8")
+            )
+            self.write_article(name)
+        self.write_config()
+
+    def write_article(self, name: str) -> None:
+        meta, body = self.articles[name]
+        path = self.root / "content/articles" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(join_front_matter(meta, body), encoding="utf-8")
+
+    def write_config(self) -> None:
+        (self.root / "site.toml").write_text(site_toml(self.config), encoding="utf-8")
+
+    def write(self, rel: str, text: str | None) -> None:
+        path = self.root / rel
+        if text is None:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def next_text(self) -> str:
+        self.serial += 1
+        return f"edit {self.serial}"
+
+    # --- building, and the clean build it must equal ----------------------------------
+
+    def command(
+        self, options: dict[str, Any], root: Path
+    ) -> tuple[list[str], dict[str, str | None]]:
+        args = ["build", "--source", str(root), "--jobs", str(options["jobs"])]
+        args += [f"--{flag}" for flag in ("drafts", "future", "search", "clean") if options[flag]]
+        env: dict[str, str | None] = {"SOURCE_DATE_EPOCH": str(int(self.clock.timestamp()))}
+        if options["url"] and options["url_from"] == "--base-url":
+            args += ["--base-url", options["url"]]
+        elif options["url"]:
+            env["SITE_BASE_URL"] = options["url"]
+        return args, env
+
+    def build(self, options: dict[str, Any] | None) -> None:
+        if options is None:
+            return
+        self.builds += 1
+        fresh = self.tmp / f"clean-{self.builds}"
+        copy_inputs(self.root, fresh)
+        before = snapshot(self.root / "output")
+        args, env = self.command(options, self.root)
+        clean_args, _ = self.command({**options, "clean": False}, fresh)
+        with environment(**{"SITE_BASE_URL": None, **env}):
+            code, err = quietly(*args)
+            clean_code, clean_err = quietly(*clean_args)
+        assert code == clean_code, (code, err, clean_code, clean_err)
+        if code != 0:
+            assert snapshot(self.root / "output") == before, "a failed build changed output/"
+        else:
+            built, expected = snapshot(self.root / "output"), snapshot(fresh / "output")
+            assert built == expected, differing(built, expected)
+            ledger, clean_ledger = self.root / "permalinks.json", fresh / "permalinks.json"
+            assert ledger.read_bytes() == clean_ledger.read_bytes()
+        shutil.rmtree(fresh)
+
+    @rule(options=build_options)
+    def build_now(self, options: dict[str, Any]) -> None:
+        self.build(options)
+
+    # --- articles --------------------------------------------------------------------
+
+    @precondition(lambda self: bool(self.pool))
+    @rule(data=st.data(), options=then)
+    def add_article(self, data: st.DataObject, options: dict[str, Any] | None) -> None:
+        name = data.draw(st.sampled_from(self.pool), label="article")
+        self.pool.remove(name)
+        text = (REPO / "content/articles" / name).read_text(encoding="utf-8")
+        self.articles[name] = split_front_matter(text)
+        self.write_article(name)
+        self.build(options)
+
+    @precondition(lambda self: bool(self.articles))
+    @rule(data=st.data(), options=then)
+    def edit_article(self, data: st.DataObject, options: dict[str, Any] | None) -> None:
+        name = data.draw(st.sampled_from(sorted(self.articles)), label="article")
+        meta, body = self.articles[name]
+        field = data.draw(st.sampled_from(EDITS), label="field")
+        meta = dict(meta)
+        if field == "text":
+            body = body + f"\n{data.draw(words, label='words')} ({self.next_text()}).\n"
+        elif field in ("future", "date"):
+            hours = data.draw(st.integers(-72, 72), label="hours from now")
+            when = self.clock + timedelta(hours=hours if field == "date" else abs(hours) + 1)
+            meta["date"] = when.isoformat()
+        else:
+            meta = self.edit_meta(meta, field, data)
+        self.articles[name] = (meta, body)
+        self.write_article(name)
+        self.build(options)
+
+    def edit_meta(self, meta: dict[str, Any], field: str, data: st.DataObject) -> dict[str, Any]:
+        choices: dict[str, st.SearchStrategy[Any]] = {
+            "title": words.map(str.title),
+            "tags": st.lists(st.sampled_from(TAGS), max_size=3, unique=True),
+            "category": st.sampled_from(CATEGORIES),
+            "authors": st.lists(st.sampled_from(AUTHORS), min_size=1, max_size=2, unique=True),
+            "source": st.sampled_from(SOURCES),
+            "summary": st.one_of(st.none(), words),
+            "slug": st.one_of(st.none(), st.sampled_from(("renamed", "linux-turns-30", "ünï"))),
+            "draft": st.booleans(),
+        }
+        value = data.draw(choices[field], label=field)
+        meta = dict(meta)
+        if field == "authors":
+            meta.pop("author", None)
+        meta[field] = value
+        return {k: v for k, v in meta.items() if v is not None}
+
+    @precondition(lambda self: bool(self.articles))
+    @rule(data=st.data(), options=then)
+    def rename_article(self, data: st.DataObject, options: dict[str, Any] | None) -> None:
+        name = data.draw(st.sampled_from(sorted(self.articles)), label="article")
+        new = data.draw(st.sampled_from(("moved.md", "2021-08-20-dated.md", f"{name[:-3]}-2.md")))
+        if new in self.articles:
+            return
+        (self.root / "content/articles" / name).rename(self.root / "content/articles" / new)
+        self.articles[new] = self.articles.pop(name)
+        self.build(options)
+
+    @precondition(lambda self: bool(self.articles))
+    @rule(data=st.data(), options=then)
+    def delete_article(self, data: st.DataObject, options: dict[str, Any] | None) -> None:
+        name = data.draw(st.sampled_from(sorted(self.articles)), label="article")
+        (self.root / "content/articles" / name).unlink()
+        del self.articles[name]
+        self.build(options)
+
+    # --- pages and digest introductions ----------------------------------------------
+
+    @rule(
+        rel=st.sampled_from(
+            (
+                "content/pages/about.md",
+                "content/pages/contact.md",
+                "content/digests/2021-w33.md",
+                "content/digests/2021-w34.md",
+                "content/digests/2021-08-25.md",
+            )
+        ),
+        how=st.sampled_from(("write", "retitle", "delete")),
+        text=words,
+        options=then,
+    )
+    def edit_page_or_intro(
+        self, rel: str, how: str, text: str, options: dict[str, Any] | None
+    ) -> None:
+        if how == "delete":
+            self.write(rel, None)
+        else:
+            title = f"title: {text.title()!r}\n" if how == "retitle" else "title: Week notes\n"
+            self.write(rel, f"---\n{title}---\n\n{text} ({self.next_text()}).\n")
+        self.build(options)
+
+    # --- templates, macros, static files ---------------------------------------------
+
+    @rule(how=st.sampled_from(("override", "delete")), text=words, options=then)
+    def edit_base_template(self, how: str, text: str, options: dict[str, Any] | None) -> None:
+        if how == "delete":
+            self.write("templates/base.html", None)
+        else:
+            theme = (theme_dir() / "base.html").read_text(encoding="utf-8")
+            note = f'<p class="note">{text} {{{{ config.extra.get("motto", "") }}}}</p>\n</body>'
+            self.write("templates/base.html", theme.replace("</body>", note, 1))
+        self.build(options)
+
+    @rule(
+        how=st.sampled_from(("macro", "use", "delete macro", "delete use")),
+        text=words,
+        options=then,
+    )
+    def edit_macro(self, how: str, text: str, options: dict[str, Any] | None) -> None:
+        if how == "macro":
+            macro = (
+                f"{{% macro byline() %}}<p>{text} · {{{{ '/about/'|rel }}}}</p>{{% endmacro %}}\n"
+            )
+            self.write("templates/_site.html", macro)
+        elif how == "use":
+            theme = (theme_dir() / "article.html").read_text(encoding="utf-8")
+            use = '{% block content %}{% from "_site.html" import byline %}{{ byline() }}'
+            self.write("templates/article.html", theme.replace("{% block content %}", use, 1))
+        else:
+            self.write(
+                "templates/_site.html" if how == "delete macro" else "templates/article.html", None
+            )
+        self.build(options)
+
+    @rule(
+        rel=st.sampled_from(
+            ("templates/static/extra.css", "templates/static/style.css", "content/images/new.svg")
+        ),
+        delete=st.booleans(),
+        options=then,
+    )
+    def edit_static(self, rel: str, delete: bool, options: dict[str, Any] | None) -> None:
+        serial = self.next_text()
+        if rel.endswith(".svg"):
+            svg = f'<svg xmlns="http://www.w3.org/2000/svg"><title>{serial}</title></svg>\n'
+            self.write(rel, None if delete else svg)
+        else:
+            self.write(rel, None if delete else f"/* {serial} */ body {{ color: #111; }}\n")
+        self.build(options)
+
+    # --- site.toml, the clock, permalinks.json ---------------------------------------
+
+    @rule(data=st.data(), options=then)
+    def edit_config(self, data: st.DataObject, options: dict[str, Any] | None) -> None:
+        key = data.draw(st.sampled_from(sorted(CONFIG_VALUES)), label="key")
+        self.config[key] = data.draw(st.sampled_from(CONFIG_VALUES[key]), label="value")
+        self.write_config()
+        self.build(options)
+
+    @rule(hours=st.integers(1, 96), options=then)
+    def time_passes(self, hours: int, options: dict[str, Any] | None) -> None:
+        self.clock += timedelta(hours=hours)
+        self.build(options)
+
+    @rule(how=st.sampled_from(("delete", "drop a record", "reformat")), options=then)
+    def edit_permalinks(self, how: str, options: dict[str, Any] | None) -> None:
+        ledger = self.root / "permalinks.json"
+        if not ledger.is_file():
+            return
+        if how == "delete":
+            ledger.unlink()
+        else:
+            data = json.loads(ledger.read_text(encoding="utf-8"))
+            if how == "drop a record" and data.get("articles"):
+                data["articles"].pop(len(data["articles"]) // 2)
+            ledger.write_text(json.dumps(data, indent=4), encoding="utf-8")
+        self.build(options)
+
+    # --- what the builder keeps: damaged or deleted ----------------------------------
+
+    @rule(data=st.data(), how=st.sampled_from(("delete", "truncate", "garbage")), options=then)
+    def damage_cache(self, data: st.DataObject, how: str, options: dict[str, Any] | None) -> None:
+        cache = self.root / ".site-builder"
+        files = sorted(p for p in cache.rglob("*") if p.is_file() and "preview" not in p.parts)
+        if not files or data.draw(st.booleans(), label="the whole folder"):
+            shutil.rmtree(cache, ignore_errors=True)
+        else:
+            self.damage(data.draw(st.sampled_from(files), label="file"), how)
+        self.build(options)
+
+    @rule(data=st.data(), how=st.sampled_from(("delete", "truncate", "garbage")), options=then)
+    def damage_spare(self, data: st.DataObject, how: str, options: dict[str, Any] | None) -> None:
+        spare = self.root / ".output.spare"
+        files = sorted(p for p in spare.rglob("*") if p.is_file())
+        if not files or data.draw(st.booleans(), label="the whole spare"):
+            shutil.rmtree(spare, ignore_errors=True)
+        else:
+            self.damage(data.draw(st.sampled_from(files), label="file"), how)
+        self.build(options)
+
+    @staticmethod
+    def damage(path: Path, how: str) -> None:
+        data = path.read_bytes()
+        path.unlink()  # a new file: the spare's are hard links to the live site's
+        if how == "truncate":
+            path.write_bytes(data[: len(data) // 2])
+        elif how == "garbage":
+            path.write_bytes(b"\x00garbage\xff" * 64)
+
+    # --- a preview session, and check ------------------------------------------------
+
+    @rule(data=st.data(), drafts=st.booleans(), options=then)
+    def preview_session(
+        self, data: st.DataObject, drafts: bool, options: dict[str, Any] | None
+    ) -> None:
+        before = snapshot(self.root / "output")
+        preview = PreviewServer(
+            PreviewOptions(root=self.root, port=0, drafts=drafts),
+            clock=lambda: self.clock,
+            log=lambda line: None,
+        )
+        try:
+            preview.read_config()
+            preview.start()
+            preview.rebuild()
+            for _ in range(data.draw(st.integers(0, 2), label="edits while previewing")):
+                if not self.articles:
+                    break
+                name = data.draw(st.sampled_from(sorted(self.articles)), label="article")
+                meta, body = self.articles[name]
+                self.articles[name] = (meta, f"{body}\nPreviewed ({self.next_text()}).\n")
+                self.write_article(name)
+                preview.rebuild("edit", changed=[f"content/articles/{name}"])
+        finally:
+            preview.close()
+        assert snapshot(self.root / "output") == before, "the preview changed output/"
+        self.build(options)
+
+    @rule(options=then)
+    def check_site(self, options: dict[str, Any] | None) -> None:
+        before = snapshot(self.root / "output")
+        with environment(SOURCE_DATE_EPOCH=str(int(self.clock.timestamp()))):
+            code, err = quietly("check", "--source", str(self.root), "--jobs", "1")
+        assert code in (0, 1, 2) and "Traceback" not in err, err
+        assert snapshot(self.root / "output") == before, "check changed output/"
+        self.build(options)
+
+
+MACRO_EDITS = ("macro", "use", "delete macro", "delete use")
+EDITS = (
+    "text",
+    "title",
+    "date",
+    "future",
+    "tags",
+    "category",
+    "authors",
+    "source",
+    "summary",
+    "slug",
+    "draft",
+)
+
+SiteInUse.TestCase.settings = settings(
+    max_examples=EXAMPLES or 10,
+    stateful_step_count=STEPS,
+    derandomize=not EXAMPLES,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+TestSiteInUse = SiteInUse.TestCase

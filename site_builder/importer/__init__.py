@@ -87,7 +87,7 @@ def import_posts(
     files = Files(src=folder, roots=found.roots)
     problems: list[SiteError] = [*found.problems, *notes, *page_notes]
     out: list[tuple[str, str, str]] = []
-    for post in sorted([*placed, *pages], key=lambda p: p.id):
+    for post in sorted([*placed, *pages], key=lambda p: (p.source, p.front.start, p.id)):
         body, converted = source.convert(post, refs)
         body, rewritten = rewrite_links(body, post, refs, files)
         problems += converted + rewritten

@@ -11,28 +11,27 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from calendar import timegm
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.error import URLError
 from urllib.parse import unquote, urlsplit
 
 import feedparser
+import httpx
 
 from site_builder.config import SiteConfig
 from site_builder.errors import ConfigError, ContentError, SiteError
 from site_builder.importer.front import Front, Mapper
-from site_builder.importer.markup import to_markdown
+from site_builder.importer.markup import has_entities, to_markdown
 from site_builder.importer.oldurls import OldSite, Refs
 from site_builder.importer.posts import Post, Scan, fields, make_post
 from site_builder.model import slugify
 
 MAX_FEED_BYTES = 20_000_000
 _TIMEOUT_SECONDS = 30
-_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_HEADERS = {"User-Agent": "site-builder import"}
 _ENTRY_START = re.compile(r"<(?:\w+:)?(?:item|entry)[\s>]")
 
 
@@ -60,15 +59,21 @@ def scan(src: str, config: SiteConfig, old_url: str | None) -> Scan:
 
 
 def _fetch(url: str) -> tuple[bytes, str]:
+    """The feed at ``url``, at most ``MAX_FEED_BYTES`` of it, over http(s) only."""
     name = (urlsplit(url).path.rsplit("/", 1)[-1] or urlsplit(url).hostname or "feed")[:80]
-    request = urllib.request.Request(url, headers={"User-Agent": "site-builder import"})
+    data = bytearray()
     try:
-        # Only http(s): is_url() let it through; urllib would also open file:// URLs.
-        with urllib.request.urlopen(request, timeout=_TIMEOUT_SECONDS) as response:
-            data: bytes = response.read(MAX_FEED_BYTES + 1)
-    except (URLError, OSError, ValueError) as exc:
+        with httpx.stream(
+            "GET", url, timeout=_TIMEOUT_SECONDS, follow_redirects=True, headers=_HEADERS
+        ) as response:
+            response.raise_for_status()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > MAX_FEED_BYTES:
+                    break
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise ConfigError(f"cannot fetch the feed: {exc}", path=name) from None
-    return _bounded(data, name), name
+    return _bounded(bytes(data), name), name
 
 
 def _read(path: Path) -> tuple[bytes, str]:
@@ -88,7 +93,7 @@ def _bounded(data: bytes, name: str) -> bytes:
 
 def _xml_entries(data: bytes, name: str) -> tuple[str, list[dict[str, Any]]]:
     """RSS or Atom entries as dicts, each with the file line it starts on."""
-    if _ENTITY.search(data):  # "billion laughs" and external entities start here
+    if has_entities(data):
         raise ConfigError("the feed declares XML entities; refused as unsafe", path=name)
     parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=True)
     if parsed.get("bozo") and not parsed.entries:
@@ -103,8 +108,8 @@ def _xml_entries(data: bytes, name: str) -> tuple[str, list[dict[str, Any]]]:
         entries.append({
             "title": entry.get("title"),
             "link": entry.get("link", ""),
-            "date": _parsed_time(entry.get("published_parsed") or entry.get("updated_parsed")),
-            "updated": _parsed_time(entry.get("updated_parsed")),
+            "date": _parsed_time(_raw(entry, "published_parsed") or _raw(entry, "updated_parsed")),
+            "updated": _parsed_time(_raw(entry, "updated_parsed")),
             "author": entry.get("author"),
             "tags": [t.get("term") for t in entry.get("tags", []) if t.get("term")],
             "summary": to_markdown(entry.get("summary", "")).strip() if content else None,
@@ -113,6 +118,11 @@ def _xml_entries(data: bytes, name: str) -> tuple[str, list[dict[str, Any]]]:
         })  # fmt: skip
         entries[-1]["key"] = f"{name}:{entries[-1]['line']}"
     return str(parsed.feed.get("link", "")), entries
+
+
+def _raw(entry: dict[str, Any], key: str) -> object:
+    # feedparser's own get() warns when it hands one date for the other
+    return dict.get(entry, key)
 
 
 def _parsed_time(value: object) -> str | None:

@@ -220,7 +220,8 @@ def _internal(job: _Rewrite, url: str, parts: SplitResult) -> str | None:
     old = job.refs.old.absolute(path)
     if old is not None:
         new = old + _tail(parts)
-        job.report(ImportNote, url, f"link {url!r} is not an imported post; it leads to {new}")
+        if new != url:
+            job.report(ImportNote, url, f"link {url!r} is not an imported post; it leads to {new}")
         return new
     job.report(
         SiteWarning,

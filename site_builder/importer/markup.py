@@ -1,4 +1,5 @@
-"""Import stage, markup: HTML from a WordPress export, a feed or docutils → Markdown.
+"""Import stage, markup: HTML from a WordPress export, a feed or docutils → Markdown;
+and the one guard every untrusted XML file passes first.
 
 Input is an HTML fragment as another system stored it; output is Markdown for this
 site, made by markdownify (a well-kept HTML-to-Markdown converter), and the problems a
@@ -9,8 +10,11 @@ made into paragraphs first, as WordPress does when it shows a post.
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from typing import Any
 
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString
 from markdownify import MarkdownConverter
 
 _BLOCK_START = re.compile(
@@ -23,6 +27,16 @@ _LANGUAGE = re.compile(r"(?:language|lang)-([\w+#-]+)")
 _SHORTCODE = re.compile(
     r"\[(?P<close>/)?(?P<name>caption|gallery|audio|video|playlist|embed)\b[^\]]*\]"
 )
+
+
+_ANCHOR_MARK = re.compile(r"\0([^\0]*)\0")  # put in by _keep_anchors
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+def has_entities(data: bytes) -> bool:
+    """XML that declares entities: "billion laughs" and external files start here, and
+    no export or feed needs them."""
+    return _ENTITY.search(data) is not None
 
 
 class _Converter(MarkdownConverter):
@@ -53,8 +67,27 @@ def _code_language(element: Any) -> str:  # a BeautifulSoup Tag
 
 def to_markdown(html: str) -> str:
     """An HTML fragment as Markdown."""
-    text: str = _Converter().convert(html)
+    soup = BeautifulSoup(html, "html.parser")
+    _keep_anchors(soup)
+    text: str = _Converter().convert_soup(soup)
+    text = _ANCHOR_MARK.sub(lambda m: f'<a id="{html_escape(m[1])}"></a>', text)
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+def _keep_anchors(soup: BeautifulSoup) -> None:
+    """Markdown has no ids: an element a ``#fragment`` in the text names (a footnote, a
+    heading) gets an empty ``<a id>`` of raw HTML, or the link would lead nowhere."""
+    wanted = {
+        str(a["href"]).split("#", 1)[1]
+        for a in soup.find_all("a", href=True)
+        if "#" in str(a["href"])
+    }
+    for element in soup.find_all(id=True):
+        if element["id"] in wanted:
+            paragraph = element.find("p") if element.name in ("li", "div", "blockquote") else None
+            into = paragraph if paragraph is not None else element  # a list item stays one
+            into.insert(0, NavigableString(f"\0{element['id']}\0"))
+            del element["id"]
 
 
 def paragraphs(html: str) -> str:

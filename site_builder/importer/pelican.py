@@ -19,6 +19,7 @@ from pathlib import Path
 from docutils import nodes
 from docutils.core import publish_doctree, publish_parts
 from docutils.utils import SystemMessage
+from docutils.writers.html5_polyglot import Writer
 
 from site_builder.config import SiteConfig
 from site_builder.content import decode, walk
@@ -228,7 +229,7 @@ def convert(post: Post, refs: Refs) -> tuple[str, list[SiteError]]:
         return body, problems
     body = _CODE_OPTIONS.sub(r"\g<head>", body)
     tree_problems = _rest_problems(body, post.source)
-    parts = publish_parts(body, writer_name="html5", settings_overrides=_DOCUTILS)
+    parts = publish_parts(body, writer=Writer(), settings_overrides=_DOCUTILS)
     return to_markdown(str(parts["body"])), tree_problems
 
 

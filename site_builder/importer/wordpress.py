@@ -20,7 +20,7 @@ from lxml import etree
 from site_builder.config import SiteConfig
 from site_builder.errors import ConfigError, ContentError, SiteError, SiteWarning
 from site_builder.importer.front import Front, Mapper
-from site_builder.importer.markup import paragraphs, to_markdown, wordpress_shortcodes
+from site_builder.importer.markup import has_entities, paragraphs, to_markdown, wordpress_shortcodes
 from site_builder.importer.oldurls import OldSite, Refs
 from site_builder.importer.posts import Post, Scan, fields, make_post
 from site_builder.importer.report import ImportNote
@@ -62,6 +62,8 @@ def _channel(src: Path) -> etree._Element:
         raise ConfigError(f"cannot read the export: {exc.strerror}", path=src) from None
     if not data:
         raise ConfigError(f"empty, or larger than {MAX_EXPORT_BYTES:,} bytes", path=src.name)
+    if has_entities(data):
+        raise ConfigError("the export declares XML entities; refused as unsafe", path=src.name)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
         root = etree.fromstring(data, parser)

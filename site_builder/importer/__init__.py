@@ -12,7 +12,7 @@ ever replaced, and a write that fails removes the files this run wrote.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -43,17 +43,29 @@ KINDS: tuple[str, ...] = get_args(Kind)
 
 @dataclass(frozen=True, slots=True)
 class _Source:
-    scan: Callable[[Path, SiteConfig, str | None], Scan]
+    # SRC as given: a feed may be a URL, which a Path would spoil ("https:/x").
+    scan: Callable[[str, SiteConfig, str | None], Scan]
     convert: Callable[[Post, Refs], tuple[str, list[SiteError]]]
 
 
 _SOURCES: Mapping[str, _Source] = {
-    "jekyll": _Source(jekyll.scan, jekyll.convert),
-    "hugo": _Source(hugo.scan, hugo.convert),
-    "pelican": _Source(pelican.scan, pelican.convert),
-    "wordpress": _Source(wordpress.scan, wordpress.convert),
-    "feed": _Source(lambda src, config, base: feed.scan(str(src), config, base), feed.convert),
+    "jekyll": _Source(lambda src, c, url: jekyll.scan(Path(src), c, url), jekyll.convert),
+    "hugo": _Source(lambda src, c, url: hugo.scan(Path(src), c, url), hugo.convert),
+    "pelican": _Source(lambda src, c, url: pelican.scan(Path(src), c, url), pelican.convert),
+    "wordpress": _Source(lambda src, c, url: wordpress.scan(Path(src), c, url), wordpress.convert),
+    "feed": _Source(feed.scan, feed.convert),
 }
+
+
+@dataclass(slots=True, kw_only=True)
+class _Plan:
+    """The posts placed, and what their conversion made: files, copies and problems."""
+
+    posts: list[Post]  # placed articles and pages
+    renamed: list[Renamed]
+    problems: list[SiteError]
+    out: list[tuple[str, str, str]] = field(default_factory=list)  # (id, target, text)
+    copies: list[tuple[str, Path]] = field(default_factory=list)  # (target, file in SRC)
 
 
 def import_posts(
@@ -72,40 +84,42 @@ def import_posts(
     """
     config = load_config(site_root)
     source = _SOURCES[kind]
-    folder = Path(src)
-    base = _old_url(old_url)
-    # A feed may be a URL, which a Path would spoil ("https:/x").
-    found = (
-        feed.scan(str(src), config, base) if kind == "feed" else source.scan(folder, config, base)
-    )
+    found = source.scan(str(src), config, _old_url(old_url))
     # A draft was never published: it has no old address to keep.
     found.posts = [replace(p, old_urls=()) if p.draft else p for p in found.posts]
+    plan = _convert(source, found, config, Path(src))
+    if not dry_run and (failure := _write_all(config.root, plan.out, plan.copies)):
+        plan.problems.append(failure)
+        plan.out, plan.copies = [], []
+    return ImportReport(
+        imported=tuple((post_id, target) for post_id, target, _ in plan.out),
+        renamed=tuple(sorted(plan.renamed, key=lambda r: r.source)),
+        was=tuple((p.id, alias_of(p.old_urls[0])) for p in plan.posts if p.old_urls),
+        copied=tuple(sorted((_shown(Path(src), path), target) for target, path in plan.copies)),
+        problems=tuple(sorted(plan.problems, key=SiteError.sort_key)),
+        drafts=sum(post.draft for post in plan.posts) if plan.out else 0,
+        dry_run=dry_run,
+    )
+
+
+def _convert(source: _Source, found: Scan, config: SiteConfig, src: Path) -> _Plan:
+    """Place every post, convert its markup, rewrite its links; write nothing yet."""
     articles = [post for post in found.posts if not post.page]
     placed, renamed, notes, slugs = place(articles, existing_articles(config))
     pages, page_notes = _pages([post for post in found.posts if post.page], config)
     refs = _refs(found, slugs, config)
-    files = Files(src=folder, roots=found.roots)
-    problems: list[SiteError] = [*found.problems, *notes, *page_notes]
-    out: list[tuple[str, str, str]] = []
-    for post in sorted([*placed, *pages], key=lambda p: (p.source, p.front.start, p.id)):
+    files = Files(src=src, roots=found.roots)
+    plan = _Plan(
+        posts=[*placed, *pages], renamed=renamed, problems=[*found.problems, *notes, *page_notes]
+    )
+    for post in sorted(plan.posts, key=lambda p: (p.source, p.front.start, p.id)):
         body, converted = source.convert(post, refs)
         body, rewritten = rewrite_links(body, post, refs, files)
-        problems += converted + rewritten
-        out.append((post.id, _target(post), render(_aliased(post), body)))
-    copies, copy_problems = _copies(files.copies, config.root)
-    problems += copy_problems
-    if not dry_run and (failure := _write_all(config.root, out, copies)):
-        problems.append(failure)
-        out, copies = [], []
-    return ImportReport(
-        imported=tuple((source_path, target) for source_path, target, _ in out),
-        renamed=tuple(sorted(renamed, key=lambda r: r.source)),
-        was=tuple((p.id, alias_of(p.old_urls[0])) for p in placed if p.old_urls),
-        copied=tuple(sorted((_shown(folder, path), target) for target, path in copies)),
-        problems=tuple(sorted(problems, key=SiteError.sort_key)),
-        drafts=sum(post.draft for post in [*placed, *pages]) if out else 0,
-        dry_run=dry_run,
-    )
+        plan.problems += converted + rewritten
+        plan.out.append((post.id, _target(post), render(_aliased(post), body)))
+    plan.copies, copy_problems = _copies(files.copies, config.root)
+    plan.problems += copy_problems
+    return plan
 
 
 def _old_url(url: str | None) -> str | None:

@@ -160,48 +160,44 @@ def _post(
     m.take("_markup")
     if "_broken" in front.meta:
         return None, [ContentError(f"reStructuredText: {front.meta['_broken']}", path=source)]
-    page = inside.parts[0] == "pages" if len(inside.parts) > 1 else False
-    folder = inside.parts[0] if len(inside.parts) > 1 and not page else None
     lang = m.text("lang")
     if lang and lang != settings.get("DEFAULT_LANG", "en"):
-        return None, [
-            SiteWarning(
-                f"not imported: a translation ({lang}); this site has one language", path=source
-            )
-        ]
+        message = f"not imported: a translation ({lang}); this site has one language"
+        return None, [SiteWarning(message, path=source)]
+    page = len(inside.parts) > 1 and inside.parts[0] == "pages"
+    folder = inside.parts[0] if len(inside.parts) > 1 and not page else None
+    known = _fields(m, path, folder=folder, default=_default_date(settings, page=page))
+    title_file = path.with_name(slugify(str(known["title"] or path.stem)) + path.suffix)
+    post, problems = make_post(m, known, config, path=title_file)
+    if post is None:
+        return None, problems
+    old = _old_address(post, settings, page=page, category=str(known["category"] or ""))
+    return replace(
+        post, old_urls=(old,), folder=Path(source).parent.as_posix(), page=page
+    ), problems
+
+
+def _fields(m: Mapper, path: Path, *, folder: str | None, default: str | None) -> dict[str, object]:
+    """Pelican's metadata as this site's; a folder names the category, as in Pelican."""
     status = (m.text("status") or "published").lower()
-    date = m.date("date") or _file_date(path) or _default_date(settings, page=page)
     known = fields(
         m,
         m.words("category", split=False) or ([folder] if folder else []),
         [t.strip() for t in (m.text("tags") or "").split(",") if t.strip()],
-        date=date,
+        date=m.date("date") or _file_date(path) or default,
         updated=m.date("modified"),
         summary=m.text("summary"),
         draft=status in ("draft", "hidden"),
     )
     known["author"] = known["author"] or m.text("authors")
-    post, problems = make_post(
-        m,
-        known,
-        config,
-        path=path.with_name(slugify(str(known["title"] or path.stem)) + path.suffix),
-    )
-    if post is None:
-        return None, problems
-    pattern = str(
-        settings.get(
-            "PAGE_URL" if page else "ARTICLE_URL", "pages/{slug}.html" if page else "{slug}.html"
-        )
-    )
-    old = brace_pattern(
-        pattern,
-        {"slug": post.slug, "lang": "en", "category": slugify(str(known["category"] or ""))},
-        post.when,
-    )
-    return replace(
-        post, old_urls=(old,), folder=Path(source).parent.as_posix(), page=page
-    ), problems
+    return known
+
+
+def _old_address(post: Post, settings: dict[str, object], *, page: bool, category: str) -> str:
+    """Where Pelican wrote the post: ``ARTICLE_URL`` or ``PAGE_URL``, or their defaults."""
+    key, default = ("PAGE_URL", "pages/{slug}.html") if page else ("ARTICLE_URL", "{slug}.html")
+    values = {"slug": post.slug, "lang": "en", "category": slugify(category)}
+    return brace_pattern(str(settings.get(key, default)), values, post.when)
 
 
 def _file_date(path: Path) -> str | None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from site_builder.config import is_ignored
 from site_builder.serve import PreviewOptions, PreviewServer
 from site_builder.watch import Watcher
-from tests.conftest import FIXED_NOW, MakeSite, article
+from tests.conftest import FIXED_NOW, SITE_TOML, MakeSite, article
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 Browser = playwright_api.Browser
@@ -61,8 +62,11 @@ class Site:
         (self.root / rel).write_text(text, encoding="utf-8")
 
 
-@pytest.fixture
-def site(make_site: MakeSite) -> Iterator[Site]:
+@pytest.fixture(params=["https://test.example.org/", "https://x.org/news/"])
+def site(make_site: MakeSite, request: pytest.FixtureRequest) -> Iterator[Site]:
+    """Each test runs on a site at the root of its host, and on a project site under a
+    sub-path, which the preview serves under that path: the reload script must map
+    both to the files that changed."""
     root = make_site(
         {
             ALPHA: article("Alpha story", "2026-11-20"),
@@ -70,8 +74,11 @@ def site(make_site: MakeSite) -> Iterator[Site]:
             "templates/static/extra.css": "h1 { color: rgb(0, 0, 0) }\n",
             "templates/base.html": (Path(__file__).parent.parent / "templates/base.html")
             .read_text(encoding="utf-8")
-            .replace("</head>", '<link rel="stylesheet" href="/static/extra.css">\n</head>'),
-        }
+            .replace(
+                "</head>", '<link rel="stylesheet" href="{{ \'/static/extra.css\'|rel }}">\n</head>'
+            ),
+        },
+        config=SITE_TOML.replace("https://test.example.org/", request.param),
     )
     preview = PreviewServer(
         PreviewOptions(root=root, port=0), clock=lambda: FIXED_NOW, log=lambda line: None
@@ -84,6 +91,7 @@ def site(make_site: MakeSite) -> Iterator[Site]:
     )
     with preview, watcher:
         assert preview.rebuild()
+        assert preview.url.endswith(urlsplit(request.param).path)
         yield Site(root, preview)
 
 

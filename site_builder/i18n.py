@@ -135,9 +135,10 @@ def _read(data: bytes, language: str) -> _Read:
     try:
         catalog = read_po(io.BytesIO(data), locale=language.replace("-", "_"), abort_invalid=True)
     except PoFileError as exc:
-        found = re.search(r"on (?:line )?(\d+)", str(exc))
-        line = int(found[1]) if found else None
-        return _Read(None, (_Problem(line, f"not a valid .po file: {exc}"),))
+        # Babel counts lines from 0: "Unknown or misformatted keyword on 0".
+        found = re.search(r"^(.*) on (\d+)$", str(exc))
+        line, reason = (int(found[2]) + 1, found[1]) if found else (None, str(exc))
+        return _Read(None, (_Problem(line, f"not a valid .po file: {reason}"),))
     except (ValueError, UnicodeDecodeError, UnknownLocaleError) as exc:
         return _Read(None, (_Problem(None, f"cannot read the catalogue: {exc}"),))
     return _Read(catalog, tuple(_check_messages(catalog)))
@@ -154,10 +155,11 @@ def _check_messages(catalog: Catalog) -> Iterator[_Problem]:
         strings = _forms(message.string)
         names = {n for text in ids for n in _PLACEHOLDER.findall(text)}
         where = f'msgid "{ids[0]}"'
-        if isinstance(message.id, tuple) and len(strings) != forms:
+        given = len([text for text in strings if text])  # Babel pads missing forms with ""
+        if isinstance(message.id, tuple) and given != forms:
             yield _Problem(
                 message.lineno,
-                f"{where}: {len(strings)} plural forms, but the language has {forms}",
+                f"{where}: {given} plural forms, but the language has {forms}",
                 hint=f"write msgstr[0] to msgstr[{forms - 1}]",
             )
         for text in strings:
@@ -192,6 +194,8 @@ def _merged(package: Catalog | None, site: Catalog | None, language: str) -> Cat
     for catalog in (package, site):
         for message in catalog or ():
             if message.id and message.string and not message.fuzzy:
+                # Setting a message that is there merges the two and keeps the old text.
+                merged.delete(message.id, message.context)
                 merged[message.id] = message
     return merged
 

@@ -63,6 +63,16 @@ def unique_path(folder: Path, stem: str, taken: set[str] | None = None) -> Path:
     raise FileExistsError(folder / f"{stem}.md")
 
 
+def create_unique(folder: Path, stem: str, text: str) -> Path:
+    """A new file ``stem.md`` (or ``stem-2.md``, ...) in ``folder``; never replaces one."""
+    for n in range(1, 1_000):
+        path = folder / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
+        with contextlib.suppress(FileExistsError):
+            write_atomic(path, text, replace_existing=False)
+            return path
+    raise FileExistsError(folder / f"{stem}.md")
+
+
 # ---------------------------------------------------------------- the record
 
 
@@ -340,12 +350,7 @@ def publish(config: SiteConfig, draft: Path, now: datetime) -> str | SiteError:
         split_front_matter(text, path=rel)  # a broken draft stays where it is
         when = now.astimezone(config.tz).replace(microsecond=0).isoformat()
         text = set_keys(text, {"date": when, "draft": "false"})
-        folder = config.content_dir / ARTICLES_DIR
-        while True:
-            target = unique_path(folder, draft.stem)
-            with contextlib.suppress(FileExistsError):  # taken since we looked: next name
-                write_atomic(target, text, replace_existing=False)
-                break
+        target = create_unique(config.content_dir / ARTICLES_DIR, draft.stem, text)
         draft.unlink()
     except SiteError as problem:
         return problem

@@ -199,3 +199,28 @@ def test_no_atom_source_of_the_bundled_site_lacks_its_feed_id_title_or_updated(
             assert {f"{ATOM}id", f"{ATOM}title", f"{ATOM}updated"} <= names, path
             checked += 1
     assert checked == 0  # the bundled stories cite pages, not feeds: link rel="via" only
+
+
+def test_publish_keeps_the_editors_lines_and_never_replaces_an_article(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edited = (
+        "---\ntitle: >-\n  A long title\n  on two lines\n# the editor's note\n"
+        "date:\n  2026-11-20\ndraft: true\nsource: https://x.example/a\n---\n\nMy own words.\n"
+    )
+    root = make_site(
+        {
+            "content/inbox/story.md": edited,
+            "content/articles/story.md": article("Older", "2026-11-01"),
+        }
+    )
+    assert main(["publish", "content/inbox/story.md", "--source", str(root)]) == 0
+    assert capsys.readouterr().out.endswith("-> content/articles/story-2.md\n")
+    assert (root / "content" / "articles" / "story.md").read_text(encoding="utf-8") == article(
+        "Older", "2026-11-01"
+    )
+    assert (root / "content" / "articles" / "story-2.md").read_text(encoding="utf-8") == (
+        "---\ntitle: >-\n  A long title\n  on two lines\n# the editor's note\n"
+        "date: 2026-11-24T13:00:00+01:00\ndraft: false\nsource: https://x.example/a\n---\n\n"
+        "My own words.\n"
+    )

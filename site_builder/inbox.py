@@ -430,6 +430,8 @@ def inbox_page(config: SiteConfig, *, token: str, base_path: str) -> bytes:
     """The preview's ``/_inbox/``: every candidate with Publish and Discard buttons.
 
     Each form carries ``token``; the server checks it (and ``Origin``) on the POST.
+    The referrer policy is same-origin, not no-referrer: under no-referrer a browser
+    sends ``Origin: null`` with a POST, and the server could not tell it from a forgery.
     """
     found, problems = list_inbox(config)
     esc = html.escape
@@ -446,7 +448,7 @@ def inbox_page(config: SiteConfig, *, token: str, base_path: str) -> bytes:
     )
     page = (
         f'<!doctype html>\n<html lang="{esc(config.language)}"><head><meta charset="utf-8">'
-        '<meta name="robots" content="noindex"><meta name="referrer" content="no-referrer">'
+        '<meta name="robots" content="noindex"><meta name="referrer" content="same-origin">'
         f"<title>Inbox · {esc(config.title)}</title><style>{_STYLE}</style></head>"
         f"<body>{body}</body></html>\n"
     )

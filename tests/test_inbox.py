@@ -135,6 +135,8 @@ def test_the_preview_page_lists_candidates_with_buttons_carrying_the_token(
     assert page.count('<input type="hidden" name="token" value="s3cr&amp;t">') == 2
     assert page.index("evil.md") < page.index("old.md")  # newest first
     assert '<a href="/news/articles/evil/">' in page
+    # Not no-referrer: the browser would then send "Origin: null" with every button's POST.
+    assert '<meta name="referrer" content="same-origin">' in page
 
 
 def test_the_preview_actions_publish_and_discard(make_site: MakeSite) -> None:

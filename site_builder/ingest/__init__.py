@@ -248,4 +248,3 @@ def _save(run: _Run) -> SiteError | None:
             return record
         feeds = {**record.feeds, **run.validators}
         return save_record(run.config, replace(record, seen=record.seen | run.seen, feeds=feeds))
-

@@ -42,6 +42,7 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import PoFileError, read_po
 from babel.numbers import format_decimal
 
+from site_builder.config import SiteConfig
 from site_builder.errors import SiteError, SiteWarning, TemplateError
 
 DOMAIN = "site_builder"
@@ -149,10 +150,9 @@ def _check_messages(catalog: Catalog) -> Iterator[_Problem]:
     placeholder the English text does not have (rendering would fail)."""
     forms = catalog.num_plurals
     for message in catalog:
-        if not message.id or not message.string:
+        ids, strings = _forms(message.id), _forms(message.string)
+        if not message.id or not any(strings):  # the header, or not translated yet
             continue
-        ids = _forms(message.id)
-        strings = _forms(message.string)
         names = {n for text in ids for n in _PLACEHOLDER.findall(text)}
         where = f'msgid "{ids[0]}"'
         given = len([text for text in strings if text])  # Babel pads missing forms with ""
@@ -193,7 +193,7 @@ def _merged(package: Catalog | None, site: Catalog | None, language: str) -> Cat
     merged = Catalog(locale=language.replace("-", "_"), domain=DOMAIN)
     for catalog in (package, site):
         for message in catalog or ():
-            if message.id and message.string and not message.fuzzy:
+            if message.id and any(_forms(message.string)) and not message.fuzzy:
                 # Setting a message that is there merges the two and keeps the old text.
                 merged.delete(message.id, message.context)
                 merged[message.id] = message
@@ -235,7 +235,7 @@ def load_texts(language: str, templates_dir: Path) -> tuple[Texts, list[SiteErro
             TemplateError(p.message, path=shown, line=p.line, hint=p.hint)
             for p in _read(site, language).problems
         ]
-    if package_path is None and locale.language != "en":
+    if package_path is None and not site and locale.language != "en":
         problems.append(
             SiteWarning(
                 f"language: the built-in theme has no translation for {language!r}; "
@@ -262,7 +262,7 @@ class Texts:
     formatted once, as pages show the same dates many times.
     """
 
-    __slots__ = ("_dates", "_patterns", "_translations", "language", "locale")
+    __slots__ = ("_dates", "_intervals", "_patterns", "_translations", "language", "locale")
 
     def __init__(
         self, language: str, locale: Locale, translations: gettext.NullTranslations
@@ -270,6 +270,7 @@ class Texts:
         self.language, self.locale, self._translations = language, locale, translations
         self._patterns: dict[str, DateTimePattern] = {}
         self._dates: dict[tuple[date, str], str] = {}
+        self._intervals: dict[str, tuple[tuple[Token, ...], str, tuple[Token, ...]]] = {}
 
     @property
     def direction(self) -> str:
@@ -298,6 +299,10 @@ class Texts:
         return self.plural(singular, plural, count) % values
 
     def number(self, value: int) -> str:
+        # Below a thousand every locale writes the digits as they are (Babel uses Latin
+        # digits everywhere); asking Babel costs ten times more, on every count shown.
+        if -1000 < value < 1000:
+            return str(value)
         return format_decimal(value, locale=self.locale)
 
     def pattern(self, fmt: str) -> DateTimePattern:
@@ -341,9 +346,17 @@ class Texts:
     def date_range(self, start: date, end: date) -> tuple[str, str, str]:
         """``(start text, separator, end text)`` of an interval, as CLDR writes it:
         ("16", en dash, "22 August 2021"); ("2021年8月16日", wave dash, "22日")."""
-        formats = self.locale.interval_formats
-        patterns = _best(formats, "yMMMMd")
         differs = "y" if start.year != end.year else "M" if start.month != end.month else "d"
+        found = self._intervals.get(differs)
+        if found is None:  # finding the patterns is most of the time: once per build
+            found = self._intervals[differs] = self._interval(differs)
+        head, separator, tail = found
+        return _apply(head, start, self.locale), separator, _apply(tail, end, self.locale)
+
+    def _interval(self, differs: str) -> tuple[tuple[Token, ...], str, tuple[Token, ...]]:
+        """The start's pattern, the separator and the end's pattern of a range of days
+        whose year, month or day (``differs``) changes."""
+        patterns = _best(self.locale.interval_formats, "yMMMMd")
         wide = _is_wide(self.locale.datetime_skeletons, "yMMMMd")
         first, second = (_widened(p, wide) for p in patterns.get(differs) or patterns["y"])
         last = max(i for i, t in enumerate(first) if t[0] == "field")
@@ -352,12 +365,7 @@ class Texts:
         # the dash): it does when the end's pattern has the same literal after that field.
         after = _after(second, first[last][1])
         kept = os.path.commonprefix([trailing, after]).rstrip()  # noqa: RUF071 - characters
-        head = (*first[: last + 1], ("chars", kept))
-        return (
-            _apply(head, start, self.locale),
-            trailing[len(kept) :],
-            _apply(second, end, self.locale),
-        )
+        return (*first[: last + 1], ("chars", kept)), trailing[len(kept) :], second
 
 
 Token = tuple[str, Any]
@@ -420,13 +428,10 @@ def _apply(
     return "".join(parts)
 
 
-def overlay_title(language: str, templates_dir: Path, count: int) -> str:
-    """The preview's error overlay heading in the site's language (the server sends it
-    as ``title`` with the errors)."""
-    try:
-        texts, _ = load_texts(language, templates_dir)
-    except ValueError:
-        texts = Texts("en", Locale.parse("en_001"), gettext.NullTranslations())
+def overlay_title(config: SiteConfig, count: int) -> str:
+    """The preview's error overlay heading in the site's language, for the server to
+    send as ``title`` with the errors of a failed build."""
+    texts, _ = load_texts(config.language, config.templates_dir)
     return texts.ngettext(
         "Build failed: %(num)s error. This page is the last good build; "
         "fix the files and it updates.",

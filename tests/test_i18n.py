@@ -22,6 +22,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
+from site_builder.config import load_config
 from site_builder.errors import BuildFailed
 from site_builder.i18n import LOCALES_DIR, load_texts, overlay_title
 from tests.conftest import REPO, MakeSite, article, build_at, copy_bundled_site
@@ -308,6 +309,23 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
+def test_a_site_translates_the_theme_into_a_language_it_does_not_ship(
+    make_site: MakeSite,
+) -> None:
+    # The template, copied and partly filled in: the rest stays English, never blank.
+    template = POT.read_text(encoding="utf-8").replace(
+        'msgid "Latest stories"\nmsgstr ""', 'msgid "Latest stories"\nmsgstr "Habari mpya"'
+    )
+    root = make_site(
+        {"content/articles/a.md": article("Moja", "2026-11-20"), "templates/i18n/sw.po": template},
+        config=_config("sw"),
+    )
+    result = build_at(root)
+    front = (root / "output" / "index.html").read_text(encoding="utf-8")
+    assert "Habari mpya" in front and "1 min read" in front and "Skip to content" in front
+    assert result.warnings == ()
+
+
 def test_a_broken_site_catalogue_is_reported_with_its_lines(make_site: MakeSite) -> None:
     root = make_site(
         {
@@ -357,10 +375,15 @@ def test_an_unknown_language_is_a_located_config_error(make_site: MakeSite) -> N
     ]
 
 
-def test_the_preview_overlay_title_is_in_the_site_language(tmp_path: Path) -> None:
-    assert overlay_title("de", tmp_path, 3).startswith("Build fehlgeschlagen: 3 Fehler.")
-    assert overlay_title("ru", tmp_path, 5).startswith("Сборка не удалась: 5 ошибок.")
-    assert overlay_title("en", tmp_path, 1).startswith("Build failed: 1 error.")
+def test_the_preview_overlay_title_is_in_the_site_language(make_site: MakeSite) -> None:
+    def title(language: str, count: int) -> str:
+        root = make_site({}, config=_config(language), name=language)
+        return overlay_title(load_config(root), count)
+
+    assert title("de", 3).startswith("Build fehlgeschlagen: 3 Fehler.")
+    assert title("ru", 5).startswith("Сборка не удалась: 5 ошибок.")
+    assert title("ar", 2).startswith("فشل البناء: خطآن.")
+    assert title("en", 1).startswith("Build failed: 1 error.")
 
 
 @pytest.mark.validator

@@ -334,6 +334,20 @@ def test_malformed_and_truncated_feeds_give_the_items_they_hold_and_a_warning(
     }
 
 
+def test_items_without_a_usable_link_are_counted_and_left_out(
+    make_site: MakeSite, server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    links = ["http://[::1", "javascript:alert(1)", "https://x.example/" + "a" * 3000, "", "/rel"]
+    body = rss(len(links))
+    for n, link in enumerate(links, 1):
+        body = body.replace(f"https://news.example.com/story/{n}<".encode(), f"{link}<".encode())
+    root = site_with(make_site, ("Links", server.serve("/links", body)))
+    assert ingest(root) == 0
+    assert "Links: 5 items, 1 new, 4 without a link" in capsys.readouterr().out
+    [draft] = drafts(root).values()
+    assert draft["source"]["url"] == server.url("/rel")  # type: ignore[index]
+
+
 def test_a_wrong_charset_still_gives_utf_8_drafts(make_site: MakeSite, server: FeedServer) -> None:
     latin = rss(1).replace(b"Story 1", "Zürich café".encode("latin-1"))
     latin = latin.replace(b'encoding="utf-8"', b'encoding="iso-8859-1"')

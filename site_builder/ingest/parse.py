@@ -20,6 +20,7 @@ from site_builder.ingest.fetch import Fetched
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
+_MAX_URL = 2_000  # longer links are not pages but payloads; browsers stop near here too
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,12 +71,18 @@ def _moment(parsed: object, now: datetime) -> datetime | None:
 
 
 def _link(base: str, *candidates: object) -> str | None:
+    """The first candidate that is an absolute http(s) URL (resolved against ``base``)."""
     for value in candidates:
-        if isinstance(value, str) and value.strip():
+        if not isinstance(value, str) or not value.strip() or len(value) > _MAX_URL:
+            continue
+        try:
             url = urljoin(base, clean(value)).replace(" ", "%20")
             parts = urlsplit(url)
-            if parts.scheme in ("http", "https") and parts.netloc:
-                return url
+            host = parts.hostname
+        except ValueError:  # "http://[::1" and other hosts no URL can have
+            continue
+        if parts.scheme in ("http", "https") and host:
+            return url
     return None
 
 

@@ -341,9 +341,14 @@ def test_items_without_a_usable_link_are_counted_and_left_out(
     body = rss(len(links))
     for n, link in enumerate(links, 1):
         body = body.replace(f"https://news.example.com/story/{n}<".encode(), f"{link}<".encode())
-    root = site_with(make_site, ("Links", server.serve("/links", body)))
+    items = [{"id": str(n), "url": link, "title": f"J{n}"} for n, link in enumerate(links)]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}
+    json_links = server.serve("/links.json", json.dumps(feed).encode(), "application/feed+json")
+    root = site_with(make_site, ("Links", server.serve("/links", body)), ("JSON", json_links))
     assert ingest(root) == 0
-    assert "Links: 5 items, 1 new, 4 without a link" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Links: 5 items, 1 new, 4 without a link" in out
+    assert "JSON: 5 items, 0 new, 1 already known, 4 without a link" in out
     [draft] = drafts(root).values()
     assert draft["source"]["url"] == server.url("/rel")  # type: ignore[index]
 

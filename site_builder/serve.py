@@ -43,6 +43,7 @@ from site_builder.events import (
     script_tag,
 )
 from site_builder.fresh import BuildResult
+from site_builder.i18n import overlay_title
 from site_builder.live import LiveBuild
 from site_builder.routes import Target, allowed_host, content_type, resolve
 
@@ -460,7 +461,10 @@ class PreviewServer:
 
     def _failed_with(self, problems: Sequence[SiteError]) -> None:
         self._failed = True
-        self.events.publish("error", {"errors": [p.report() for p in problems]})
+        errors: dict[str, object] = {"errors": [p.report() for p in problems]}
+        if self._config is not None:  # the overlay's heading, in the site's language
+            errors["title"] = overlay_title(self._config, len(problems))
+        self.events.publish("error", errors)
         for problem in problems:
             self.log(problem.report())
         count = len(problems)

@@ -464,6 +464,23 @@ def test_no_change_sends_nothing(served: Served, events: EventStream) -> None:
     assert events.next().name == "reload"  # the first event is the real edit
 
 
+def test_the_overlay_heading_comes_in_the_site_language(make_site: MakeSite) -> None:
+    root = make_site(FILES, config=SITE_TOML.replace('language = "en"', 'language = "de"'))
+    preview = start(root, [])
+    stream = EventStream(preview)
+    try:
+        assert preview.rebuild()
+        (root / ALPHA).write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
+        assert not preview.rebuild(f"{ALPHA} changed")
+        while (event := stream.next()).name != "error":
+            pass
+        title = event.data["title"]
+        assert isinstance(title, str) and "fehlgeschlagen: 1 Fehler" in title, title
+    finally:
+        stream.close()
+        preview.close()
+
+
 def test_a_failed_build_shows_errors_and_keeps_the_last_good_site(
     served: Served, events: EventStream
 ) -> None:

@@ -418,6 +418,28 @@ def test_hostile_html_becomes_safe_markdown_and_the_draft_stays_in_the_inbox(
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body
 
 
+def test_deeply_nested_markup_becomes_its_text(make_site: MakeSite, server: FeedServer) -> None:
+    """Nesting no real summary has: markdownify recurses a level at a time (500 levels
+    overflowed it), and html5ever's time grows with the square of the depth."""
+    items = "".join(
+        f"<item><title>{'&lt;i&gt;' * 20_000}Deep {n}</title><link>https://d.example/{n}</link>"
+        f"<description>{f'&lt;{tag}&gt;' * depth}Deep text {n}</description></item>"
+        for n, (tag, depth) in enumerate([("b", 500), ("blockquote", 1_500), ("em", 60)])
+    )
+    body = f'<rss version="2.0"><channel><title>D</title><link>https://d.example/</link>{items}'
+    root = site_with(
+        make_site, ("Deep", server.serve("/deep", (body + "</channel></rss>").encode()))
+    )
+    assert ingest(root) == 0
+    quotes = {}
+    for path in (root / "content" / "inbox").glob("*.md"):
+        _, front, text = path.read_text(encoding="utf-8").split("---\n")
+        quotes[yaml.safe_load(front)["source"]["url"]] = text.strip().splitlines()[0]
+    assert quotes["https://d.example/0"] == "> Deep text 0"  # 500 levels: its text
+    assert quotes["https://d.example/1"] == "> Deep text 1"
+    assert quotes["https://d.example/2"] == f"> {'*' * 60}Deep text 2{'*' * 60}"  # kept
+
+
 def test_an_entity_bomb_is_not_expanded(make_site: MakeSite, server: FeedServer) -> None:
     lol = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
     bomb = (

@@ -30,7 +30,7 @@ from site_builder.inbox import (
 )
 from site_builder.ingest.drafts import draft_stem, draft_text
 from site_builder.ingest.fetch import Fetched, Limits, fetch, make_client
-from site_builder.ingest.parse import Item, Origin, parse_feed
+from site_builder.ingest.parse import Item, Origin, Parsed, parse_feed
 from site_builder.ingest.sources import pick_sources, site_sources
 from site_builder.site import source_identity
 
@@ -186,7 +186,7 @@ def _take(run: _Run, source: FeedSource, future: Future[Fetched | str]) -> None:
         run.report.not_modified += 1
         run.report.lines.append(f"{source.name}: not modified since the last run")
         return
-    parsed = parse_feed(fetched, source.name, run.now)
+    parsed = _parse(fetched, source.name, run.now)
     if isinstance(parsed, str):
         run.report.problems.append(SourceFailure(parsed, url=source.url))
         return
@@ -212,6 +212,15 @@ def _take(run: _Run, source: FeedSource, future: Future[Fetched | str]) -> None:
     run.report.lines.append(
         f"{source.name}: {items} item{'s' if items != 1 else ''}, {new} new{told}"
     )
+
+
+def _parse(fetched: Fetched, name: str, now: datetime) -> Parsed | str:
+    try:
+        return parse_feed(fetched, name, now)
+    except Exception as exc:  # noqa: BLE001 - the one broad catch, and why:
+        # feedparser is a large parser of untrusted bytes; should it ever fail in a way
+        # no test found, that is this source's error line, never the end of the run.
+        return f"cannot read the feed: {type(exc).__name__}: {exc}"
 
 
 def _take_item(run: _Run, source: FeedSource, origin: Origin, item: Item) -> None:

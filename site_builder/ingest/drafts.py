@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 
@@ -13,6 +14,11 @@ from site_builder.ingest.parse import CONTROL, Item, Origin, plain
 from site_builder.model import slugify
 
 MAX_TITLE = 300
+_MAX_SUMMARY = 20_000  # characters read of a summary: a longer one is a whole article
+_MAX_TAGS = 1_000
+_MAX_DEPTH = 100
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_ANY_TAG = re.compile(r"<[^>]*(?:>|$)")  # a tag cut off at the end too
 _MAX_SLUG = 80  # bytes of a draft's file name: long enough to read, short for any disk
 _MAX_CATEGORIES = 8
 # What a summary keeps: text structure and links. No images (tracking pixels), no
@@ -30,20 +36,52 @@ _KEPT_TAGS = {"a", "b", "strong", "i", "em", "code", "pre", "p", "br", "ul", "ol
 
 def summary_markdown(markup: str) -> str:
     """An item's HTML, sanitised, as a Markdown quote for the editor to rewrite."""
+    text = _markdown(markup[:_MAX_SUMMARY])
+    lines = _entities([CONTROL.sub("", line).rstrip() for line in text.strip().split("\n")])
+    quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
+    return re.sub(r"(\n>){2,}\n", "\n>\n", quoted) if any(lines) else ""
+
+
+def _markdown(markup: str) -> str:
+    """Markdown for sanitised ``markup``; its text alone when the markup is too deep."""
     from markdownify import markdownify  # noqa: PLC0415 - see make_client
 
-    safe = nh3.clean(
+    # html5ever's time grows with the square of the nesting depth (100,000 nested
+    # elements: a minute) and markdownify recurses once a level: a summary with more
+    # tags than any real one is read as text.
+    safe = _sanitised(markup) if markup.count("<") <= _MAX_TAGS else None
+    if safe is None or _depth(safe) > _MAX_DEPTH:
+        safe = html.escape(plain_text(markup))
+    # escape_misc: text such as "&lt;script&gt;" stays text, never raw HTML in Markdown.
+    try:
+        return str(markdownify(safe, heading_style="ATX", bullets="-", escape_misc=True))
+    except RecursionError:  # deeper than _MAX_DEPTH allows for; kept in case
+        return str(markdownify(html.escape(plain_text(markup)), escape_misc=True))
+
+
+def _sanitised(markup: str) -> str:
+    return nh3.clean(
         markup,
         tags=_KEPT_TAGS,
         attributes={"a": {"href"}},
         url_schemes={"http", "https", "mailto"},
         link_rel=None,
     )
-    # escape_misc: text such as "&lt;script&gt;" stays text, never raw HTML in Markdown.
-    text = markdownify(safe, heading_style="ATX", bullets="-", escape_misc=True)
-    lines = _entities([CONTROL.sub("", line).rstrip() for line in text.strip().split("\n")])
-    quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
-    return re.sub(r"(\n>){2,}\n", "\n>\n", quoted) if any(lines) else ""
+
+
+def _depth(markup: str) -> int:
+    """How deep the elements of well-formed (sanitised) HTML nest."""
+    depth = deepest = 0
+    for found in _TAG.finditer(markup):
+        if found[2].lower() != "br":
+            depth += -1 if found[1] else 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def plain_text(markup: str) -> str:
+    """The text of any markup, without parsing it: tags dropped, entities read."""
+    return " ".join(html.unescape(_ANY_TAG.sub(" ", markup)).split())
 
 
 def _entities(lines: list[str]) -> list[str]:

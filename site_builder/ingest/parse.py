@@ -20,6 +20,7 @@ from site_builder.ingest.fetch import Fetched
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
+_MAX_PLAIN = 2_000  # characters of a title read; it is cut to 300 anyway
 _MAX_URL = 2_000  # longer links are not pages but payloads; browsers stop near here too
 
 
@@ -55,8 +56,11 @@ def clean(text: str) -> str:
 
 
 def plain(markup: str) -> str:
-    """One line of text from a title that may hold markup or entities."""
-    return clean(html.unescape(nh3.clean(markup, tags=set())))
+    """One line of text from a title that may hold markup or entities.
+
+    Only its start is read: html5ever's time grows with the square of nesting depth.
+    """
+    return clean(html.unescape(nh3.clean(markup[:_MAX_PLAIN], tags=set())))
 
 
 def _moment(parsed: object, now: datetime) -> datetime | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import cli
+from site_builder.importer.feed import MAX_FEED_BYTES
 from tests.conftest import SITE_TOML, build_at, write_files
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -305,3 +306,32 @@ def test_links_from_a_hugo_site(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "aliases:\n- /2019/05/first-post/\n" in text(site, "content/articles/first.md")
     assert (site / "content" / "articles" / "second" / "b.png").read_bytes() == b"png b"
     check(site, capsys)
+
+
+def test_a_file_that_leads_out_of_src_is_not_copied(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = new_site(tmp_path / "site")
+    (tmp_path / "secret.png").write_bytes(b"not for the site")
+    write_files(
+        tmp_path / "old",
+        {
+            "_config.yml": "url: https://old.example.org\n",
+            "_posts/2020-01-01-post.md": "---\ntitle: Post\n---\n\n![a](/assets/a.png)\n",
+        },
+    )
+    (tmp_path / "old" / "assets").mkdir()
+    (tmp_path / "old" / "assets" / "a.png").symlink_to(tmp_path / "secret.png")
+    code, out, _ = run(capsys, "jekyll", str(tmp_path / "old"), "--source", str(site))
+    assert code == 0 and "copied" not in out
+    assert "![a](https://old.example.org/assets/a.png)" in text(site, "content/articles/post.md")
+    assert not (site / "content" / "assets").exists()
+
+
+def test_a_feed_too_large_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = new_site(tmp_path / "site")
+    with (tmp_path / "huge.xml").open("wb") as stream:
+        stream.truncate(MAX_FEED_BYTES + 1)  # sparse: no 20 MB write
+    code, _, err = run(capsys, "feed", str(tmp_path / "huge.xml"), "--source", str(site))
+    assert code == 2
+    assert err == "huge.xml: error: the feed is larger than 20,000,000 bytes; refused\n"

@@ -422,14 +422,41 @@ class SiteInUse(RuleBasedStateMachine):
             self.write(rel, None if delete else f"/* {serial} */ body {{ color: #111; }}\n")
         self.build(options)
 
+    @rule(
+        language=st.sampled_from(("en", "de", "ja", "ar")),
+        text=st.one_of(st.none(), words),
+        options=then,
+    )
+    def edit_translation(
+        self, language: str, text: str | None, options: dict[str, Any] | None
+    ) -> None:
+        """A site's own catalogue overrides a theme string (or is deleted)."""
+        rel = f"templates/i18n/{language}.po"
+        if text is None:
+            self.write(rel, None)
+        else:
+            self.write(rel, f'msgid "Latest stories"\nmsgstr "{text} ({self.next_text()})"\n')
+        self.build(options)
+
     # --- site.toml, the clock, permalinks.json ---------------------------------------
 
     @rule(data=st.data(), options=then)
     def edit_config(self, data: st.DataObject, options: dict[str, Any] | None) -> None:
-        key = data.draw(st.sampled_from(sorted(CONFIG_VALUES)), label="key")
-        self.config[key] = data.draw(st.sampled_from(CONFIG_VALUES[key]), label="value")
+        keys = st.lists(st.sampled_from(sorted(CONFIG_VALUES)), min_size=1, max_size=3, unique=True)
+        for key in data.draw(keys, label="keys"):
+            self.config[key] = data.draw(st.sampled_from(CONFIG_VALUES[key]), label=key)
         self.write_config()
         self.build(options)
+
+    # The changes people make most are drawn twice as often: rules are drawn alike.
+    @rule(data=st.data(), options=then)
+    def edit_config_again(self, data: st.DataObject, options: dict[str, Any] | None) -> None:
+        self.edit_config(data, options)
+
+    @precondition(lambda self: bool(self.articles))
+    @rule(data=st.data(), options=then)
+    def edit_article_again(self, data: st.DataObject, options: dict[str, Any] | None) -> None:
+        self.edit_article(data, options)
 
     @rule(hours=st.integers(1, 96), options=then)
     def time_passes(self, hours: int, options: dict[str, Any] | None) -> None:

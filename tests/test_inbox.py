@@ -226,3 +226,21 @@ def test_publish_keeps_the_editors_lines_and_never_replaces_an_article(
         "date: 2026-11-24T13:00:00+01:00\ndraft: false\nsource: https://x.example/a\n---\n\n"
         "My own words.\n"
     )
+
+
+def test_a_broken_draft_is_named_and_the_others_are_listed(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site(
+        {
+            "content/inbox/good.md": article("Good", "2026-11-23T12:00:00+00:00", draft="true"),
+            "content/inbox/bad.md": "---\ntitle: [unclosed\n---\n",
+        }
+    )
+    assert main(["inbox", "--source", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "   1 d  -  Good  content/inbox/good.md",
+        "1 candidate in content/inbox/",
+    ]
+    assert err.startswith("content/inbox/bad.md:2:")

@@ -195,11 +195,16 @@ def _take(run: _Run, source: FeedSource, future: Future[Fetched | str]) -> None:
         run.report.problems.append(
             SourceWarning(f"malformed feed, {count} items read: {parsed.malformed}", url=source.url)
         )
+    _take_items(run, source, parsed)
+    run.validators[source.url] = fetched.validators
+
+
+def _take_items(run: _Run, source: FeedSource, parsed: Parsed) -> None:
+    """Each item in turn, then one line for the source: what its items became."""
     before = (len(run.report.written), run.report.known)
     limit = run.options.limits.max_items
     for item in parsed.items[:limit]:
         _take_item(run, source, parsed.origin, item)
-    run.validators[source.url] = fetched.validators
     new, known = len(run.report.written) - before[0], run.report.known - before[1]
     counts = [
         (known, "already known"),

@@ -142,7 +142,8 @@ jobs:
           for path in content/inbox inbox.json; do
             if [ -e "$path" ]; then git add -- "$path"; fi
           done
-          if git diff --cached --quiet; then
+          # Only new drafts make a pull request; a record that changed alone waits.
+          if git diff --cached --quiet -- content/inbox; then
             echo "No new drafts."
             exit 0
           fi

@@ -79,6 +79,8 @@ def test_the_workflow_script_proposes_the_new_drafts_and_nothing_else(
     git(new_site, "remote", "add", "origin", str(origin))
     git(new_site, "push", "-q", "origin", "main")
 
+    assert main(["ingest", "--source", str(new_site)]) == 0  # no sources yet: no record
+    assert not (new_site / "inbox.json").exists()
     nothing = run_script(new_site, proposal_script(new_site))
     assert nothing.returncode == 0 and "No new drafts." in nothing.stdout
 

@@ -261,4 +261,6 @@ def _save(run: _Run) -> SiteError | None:
         if isinstance(record, SiteError):
             return record
         feeds = {**record.feeds, **run.validators}
-        return save_record(run.config, replace(record, seen=record.seen | run.seen, feeds=feeds))
+        new = replace(record, seen=record.seen | run.seen, feeds=feeds)
+        # Unchanged, it is not written: a site without sources gets no record at all.
+        return save_record(run.config, new) if new != record else None

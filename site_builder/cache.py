@@ -39,16 +39,20 @@ class Manifest:
 
 @functools.cache
 def code_fingerprint(*modules: str) -> str:
-    """A digest of this package's code (or of the named modules) and the libraries' versions.
+    """A digest of this package's code and catalogues (or of the named modules) and the
+    libraries' versions.
 
     A new builder, or a new Markdown or Pygments, must not trust what an old one made.
     """
     package = Path(__file__).parent
-    sources = [package / f"{m}.py" for m in modules] or sorted(package.glob("*.py"))
+    # The catalogues too: an upgrade may change a translation and nothing else.
+    every = [*package.glob("*.py"), *package.glob("locales/*/LC_MESSAGES/*.po")]
+    sources = [package / f"{m}.py" for m in modules] or sorted(every)
     digest = hashlib.sha256()
     for source in sources:
-        digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    for library in ("markdown", "pygments", "yaml", "jinja2", "feedgen"):
+        name = source.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + source.read_bytes())
+    for library in _DISTRIBUTIONS:
         digest.update(f"{library}={installed_version(_DISTRIBUTIONS[library])}".encode())
     return digest.hexdigest()
 
@@ -87,12 +91,18 @@ def _normalized(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
+# Every library whose version may change a byte of the site: dates and theme strings
+# (Babel's CLDR data), inlined email CSS, sanitised HTML, the email's plain text.
 _DISTRIBUTIONS = {
     "markdown": "Markdown",
     "pygments": "Pygments",
     "yaml": "PyYAML",
     "jinja2": "Jinja2",
     "feedgen": "feedgen",
+    "babel": "Babel",
+    "css_inline": "css-inline",
+    "nh3": "nh3",
+    "lxml": "lxml",
 }
 
 

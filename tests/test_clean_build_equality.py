@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import os
 import shutil
 import signal
 import socket
@@ -191,3 +192,33 @@ def test_alternating_preview_and_build_rebuilds_neither_from_scratch(site: Path)
     written = int(first[-1].split()[1]) if first[-1].startswith("Built ") else 0
     assert written > 100, first  # the first preview builds the whole site
     assert again[-1].startswith("Built 0 files"), again
+
+
+def test_an_upgrade_that_changes_only_a_translation_rebuilds(site: Path, tmp_path: Path) -> None:
+    """The package's catalogues are part of the builder's fingerprint, as its code is:
+    a build with nothing else changed must not keep the old wording."""
+    package = tmp_path / "installed"
+    shutil.copytree(REPO / "site_builder", package / "site_builder")
+    config = site / "site.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('language = "en"', 'language = "de"'),
+        encoding="utf-8",
+    )
+
+    def build_with_installed(root: Path) -> dict[str, bytes]:
+        env = {**os.environ, "PYTHONPATH": str(package), "SOURCE_DATE_EPOCH": "1630000000"}
+        command = [sys.executable, "-m", "site_builder", "build", "--source", str(root)]
+        subprocess.run(
+            [*command, "--jobs", "1"], env=env, cwd=package, check=True, capture_output=True
+        )
+        return snapshot(root / "output")
+
+    before = build_with_installed(site)
+    catalogue = package / "site_builder/locales/de/LC_MESSAGES/site_builder.po"
+    text = catalogue.read_text(encoding="utf-8")
+    at = text.index('msgid "Latest stories"\nmsgstr "') + len('msgid "Latest stories"\nmsgstr "')
+    catalogue.write_text(text[:at] + "Frisch: " + text[at:], encoding="utf-8")
+    after = build_with_installed(site)
+    assert after != before
+    assert b"Frisch: " in after["index.html"]
+    assert after == build_with_installed(copy_inputs(site, tmp_path / "fresh"))

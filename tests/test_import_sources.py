@@ -335,3 +335,31 @@ def test_a_feed_too_large_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, _, err = run(capsys, "feed", str(tmp_path / "huge.xml"), "--source", str(site))
     assert code == 2
     assert err == "huge.xml: error: the feed is larger than 20,000,000 bytes; refused\n"
+
+
+def test_old_addresses_never_clash_with_the_sites_own_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = new_site(tmp_path / "site")
+    item = (
+        "<item><title>{title}</title><link>https://old.example.org{path}</link>"
+        "<wp:post_date_gmt>2020-01-0{day} 10:00:00</wp:post_date_gmt>"
+        "<wp:status>publish</wp:status><wp:post_type>post</wp:post_type>"
+        "<content:encoded><![CDATA[<p>Hi</p>]]></content:encoded></item>"
+    )
+    items = [("Tags", "/tags/", 1), ("Climb", "/../../../escape/", 2), ("Home", "/", 3)]
+    (tmp_path / "export.xml").write_text(
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        "<link>https://old.example.org/</link>"
+        + "".join(item.format(title=t, path=p, day=d) for t, p, d in items)
+        + "</channel></rss>",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "wordpress", str(tmp_path / "export.xml"), "--source", str(site))
+    assert code == 0, err
+    assert "export.xml:1: note: old URL /tags/ is not redirected: this site has a page there" in err
+    assert "aliases" not in text(site, "content/articles/tags.md")
+    assert "aliases:\n- /escape/\n" in text(site, "content/articles/climb.md")
+    build_at(site)  # no two outputs at one path
+    assert "/articles/climb/" in text(site, "output/escape/index.html")

@@ -11,6 +11,7 @@ ever replaced, and a write that fails removes the files this run wrote.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,6 +38,12 @@ __all__ = [
     "normalize_date",
 ]
 
+# What this site serves itself (README, "URLs"): an old address there is not redirected.
+_OWN_PATHS = (
+    "/articles/", "/page/", "/tags/", "/categories/", "/authors/", "/archive/", "/digest/",
+    "/feeds/", "/search/", "/static/", "/feed.xml", "/atom.xml", "/feed.json", "/feeds.opml",
+    "/sitemap.xml", "/robots.txt", "/404.html",
+)  # fmt: skip
 Kind = Literal["jekyll", "hugo", "pelican", "wordpress", "feed"]
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -115,8 +122,9 @@ def _convert(source: _Source, found: Scan, config: SiteConfig, src: Path) -> _Pl
     for post in sorted(plan.posts, key=lambda p: (p.source, p.front.start, p.id)):
         body, converted = source.convert(post, refs)
         body, rewritten = rewrite_links(body, post, refs, files)
-        plan.problems += converted + rewritten
-        plan.out.append((post.id, _target(post), render(_aliased(post), body)))
+        aliased, alias_notes = _aliased(post, refs.local)
+        plan.problems += converted + rewritten + alias_notes
+        plan.out.append((post.id, _target(post), render(aliased, body)))
     plan.copies, copy_problems = _copies(files.copies, config.root)
     plan.problems += copy_problems
     return plan
@@ -173,14 +181,29 @@ def _local_paths(config: SiteConfig) -> set[str]:
     return paths
 
 
-def _aliased(post: Post) -> Post:
-    """The post with each old address as an alias, so that the old URL redirects."""
+def _aliased(post: Post, local: set[str]) -> tuple[Post, list[SiteError]]:
+    """The post with each old address as an alias, so that the old URL redirects; an
+    address this site serves itself stays this site's, with a note."""
     given = post.meta.get("aliases")
     kept = [a for a in given if isinstance(a, str)] if isinstance(given, list) else []
-    new = f"/articles/{post.slug}/"
-    aliases = list(dict.fromkeys([*kept, *(alias_of(u) for u in post.old_urls)]))
-    aliases = [a for a in aliases if a.startswith("/") and a != new]
-    return replace(post, meta={**post.meta, "aliases": aliases}) if aliases else post
+    wanted = dict.fromkeys(_site_path(a) for a in [*kept, *map(alias_of, post.old_urls)])
+    aliases: list[str] = []
+    notes: list[SiteError] = []
+    for alias in (a for a in wanted if a and a != f"/articles/{post.slug}/"):
+        if alias == "/" or alias.startswith(_OWN_PATHS) or page_path(alias) in local:
+            message = f"old URL {alias} is not redirected: this site has a page there"
+            notes.append(ImportNote(message, path=post.source, line=post.front.start))
+        else:
+            aliases.append(alias)
+    return (replace(post, meta={**post.meta, "aliases": aliases}) if aliases else post), notes
+
+
+def _site_path(alias: str) -> str:
+    """An alias as a clean path under the site: ``..`` can climb nowhere."""
+    if not alias.startswith("/") or any(ord(c) < 32 for c in alias):
+        return ""
+    clean = posixpath.normpath(alias)
+    return clean + "/" if alias.endswith("/") and clean != "/" else clean
 
 
 def _copies(

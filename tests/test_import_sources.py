@@ -363,3 +363,17 @@ def test_old_addresses_never_clash_with_the_sites_own_pages(
     assert "aliases:\n- /escape/\n" in text(site, "content/articles/climb.md")
     build_at(site)  # no two outputs at one path
     assert "/articles/climb/" in text(site, "output/escape/index.html")
+
+
+def test_an_export_with_odd_namespaces_is_read_and_each_item_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = new_site(tmp_path / "site")
+    export = WORDPRESS / "namespace-edge-cases.xml"  # a namespace URI "http://ëxämplë.com/"
+    code, out, err = run(capsys, "wordpress", str(export), "--source", str(site))
+    assert code == 1
+    assert out.splitlines()[-1].startswith("Imported 0 posts (0 drafts), 6 failed; ")
+    assert err.splitlines()[0] == (
+        "namespace-edge-cases.xml:45: error: date: this <item> has no post_date, "
+        "post_modified or pubDate"
+    )

@@ -106,6 +106,7 @@ def import_posts(
         problems=tuple(sorted(plan.problems, key=SiteError.sort_key)),
         drafts=sum(post.draft for post in plan.posts) if plan.out else 0,
         dry_run=dry_run,
+        many_per_file=kind in ("wordpress", "feed"),
     )
 
 

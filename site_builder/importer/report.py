@@ -41,6 +41,8 @@ class ImportReport:
     problems: tuple[SiteError, ...] = ()  # errors, warnings and notes, by file and line
     drafts: int = 0
     dry_run: bool = False
+    # One file holds many posts (an export, a feed): a post is its file and line.
+    many_per_file: bool = False
 
     @property
     def failed(self) -> bool:
@@ -75,7 +77,11 @@ class ImportReport:
         count = len(self.imported)
         head = f"{'Would import' if self.dry_run else 'Imported'} {_count(count, 'post')}"
         head += f" ({_count(self.drafts, 'draft')})"
-        failed = {p.path for p in self.problems if p.severity == "error"}
+        failed = {
+            (p.path, p.line if self.many_per_file else None)
+            for p in self.problems
+            if p.severity == "error"
+        }
         if failed:
             head += f", {len(failed)} failed"
         humans = self.needs_human()

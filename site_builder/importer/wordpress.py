@@ -64,20 +64,31 @@ def _channel(src: Path) -> etree._Element:
         raise ConfigError(f"empty, or larger than {MAX_EXPORT_BYTES:,} bytes", path=src.name)
     if has_entities(data):
         raise ConfigError("the export declares XML entities; refused as unsafe", path=src.name)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if isinstance(exc.lineno, int) else None
-        raise ConfigError(
-            f"not a WordPress export: the XML is broken ({exc.msg}); nothing was imported",
-            path=src.name,
-            line=line,
-        ) from None
+    root = _parse(data, src.name)
     channel = next((c for c in root if _local(c) == "channel"), None)
     if _local(root) != "rss" or channel is None:
         raise ConfigError("not a WordPress export: no <rss><channel>", path=src.name)
     return channel
+
+
+def _parse(data: bytes, name: str) -> etree._Element:
+    try:
+        return etree.fromstring(data, _parser(recover=False))
+    except etree.XMLSyntaxError as exc:
+        # A namespace URI with letters like "ë" is only a namespace warning to libxml2,
+        # which it raises as an error; anything else broken refuses the file.
+        if all(e.domain_name == "NAMESPACE" for e in list(exc.error_log)):  # type: ignore[call-overload]
+            return etree.fromstring(data, _parser(recover=True))
+        line = exc.lineno if isinstance(exc.lineno, int) else None
+        raise ConfigError(
+            f"not a WordPress export: the XML is broken ({exc.msg}); nothing was imported",
+            path=name,
+            line=line,
+        ) from None
+
+
+def _parser(*, recover: bool) -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=recover)
 
 
 def _local(element: etree._Element) -> str:

@@ -365,7 +365,9 @@ def test_code_that_shows_a_fence_gets_a_longer_one(tmp_path: Path, site: Path) -
 _FRAGMENTS = st.sampled_from(
     ["{%", "%}", "{{", "}}", "{{<", ">}}", "{{%", "%}}", "/*", "*/", " raw ", " endraw ",
      " highlight ", " endhighlight ", " post_url ", "highlight", "/highlight", " figure src=",
-     '"', "`", "\n", "x", "é", "---", "+++"]
+     '"', "`", "\n", "x", "é", "---", "+++", "[a](", "](", ")", "![", '<a href="', "src='",
+     "/", "../", "#", "?", "http://", "//old.example.com/", "x.com", "www.", " link ", "relref",
+     "%2e%2e/", "\x00", "# H", "{#", "]: ", "assets/a.png"]
 )  # fmt: skip
 
 
@@ -376,12 +378,18 @@ _FRAGMENTS = st.sampled_from(
     tags=st.one_of(st.text(max_size=10), st.lists(st.text(max_size=5), max_size=3), st.integers()),
 )
 def test_any_post_imports_or_gives_site_errors(kind: str, body: str, tags: object) -> None:
-    """Never a traceback, and whatever is written loads with the site's own reader."""
+    """Never a traceback, whatever is written loads with the site's own reader, and
+    nothing is written outside content/, whatever the links say."""
     front = yaml.safe_dump({"title": "T", "tags": tags}, allow_unicode=True)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         write_files(
-            root, {"site/site.toml": SITE_TOML, "src/2019-01-01-p.md": f"---\n{front}---\n{body}"}
+            root,
+            {
+                "site/site.toml": SITE_TOML,
+                "src/2019-01-01-p.md": f"---\n{front}---\n{body}",
+                "src/assets/a.png": b"png",
+            },
         )
         report = import_posts(kind, root / "src", root / "site")  # type: ignore[arg-type]
         assert isinstance(report, ImportReport)
@@ -396,6 +404,8 @@ def test_any_post_imports_or_gives_site_errors(kind: str, body: str, tags: objec
                 needs_date=True,
             )
             assert fields is not None, problems
+        made = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+        assert all(m.startswith(("src/", "site/content/")) or m == "site/site.toml" for m in made)
 
 
 # ---------------------------------------------------------------- the command line

@@ -72,12 +72,14 @@ def _channel(src: Path) -> etree._Element:
 
 
 def _parse(data: bytes, name: str) -> etree._Element:
+    strict = _parser(recover=False)
     try:
-        return etree.fromstring(data, _parser(recover=False))
+        return etree.fromstring(data, strict)
     except etree.XMLSyntaxError as exc:
         # A namespace URI with letters like "ë" is only a namespace warning to libxml2,
-        # which it raises as an error; anything else broken refuses the file.
-        if all(e.domain_name == "NAMESPACE" for e in list(exc.error_log)):  # type: ignore[call-overload]
+        # which it raises as an error; anything else broken refuses the file. The
+        # parser's own log: the exception's holds every parse of the process so far.
+        if all(e.domain_name == "NAMESPACE" for e in strict.error_log):
             return etree.fromstring(data, _parser(recover=True))
         line = exc.lineno if isinstance(exc.lineno, int) else None
         raise ConfigError(

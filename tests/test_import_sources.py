@@ -240,6 +240,7 @@ def test_a_hostile_feed_is_refused(
 
 def test_links_from_a_jekyll_site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = new_site(tmp_path / "site")
+    write_files(site, {"content/pages/team.md": "---\ntitle: Team\n---\n\nUs.\n"})
     write_files(
         tmp_path / "old",
         {
@@ -254,6 +255,7 @@ def test_links_from_a_jekyll_site(tmp_path: Path, capsys: pytest.CaptureFixture[
                 "[old](/2020/01/01/first.html), "
                 "[abs](https://old.example.org/2020/01/01/first.html), "
                 "[repo]({{ site.repo }}), [about]({% link about.md %}), "
+                "[team]({% link team.md %}), "
                 "[shop](shopify.com), ![chart](/assets/chart.png), "
                 "[up](../../../../etc/passwd), [nowhere](/../../outside.png)\n\n"
                 "```\n[code](/2020/01/01/first.html) stays as written\n```\n"
@@ -266,7 +268,8 @@ def test_links_from_a_jekyll_site(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "Release v7 of 7.1: [first](/articles/first/#release-notes), " in second
     assert "[again](/articles/first/), [old](/articles/first/), [abs](/articles/first/), " in second
     assert (
-        "[repo](https://git.example.org/x), [about](https://old.example.org/about.html), " in second
+        "[repo](https://git.example.org/x), [about](https://old.example.org/about.html), "
+        "[team](/team/), " in second
     )
     assert "[shop](https://shopify.com), ![chart](/assets/chart.png)" in second
     assert "[up](https://old.example.org/etc/passwd)" in second  # never read from outside SRC

@@ -170,19 +170,21 @@ def _refs(found: Scan, slugs: Mapping[str, str], config: SiteConfig) -> Refs:
     return refs
 
 
-def _local_paths(config: SiteConfig) -> set[str]:
-    """This site's pages and files, which a link to the same path on the old site keeps."""
-    paths: set[str] = set()
+def _local_paths(config: SiteConfig) -> dict[str, str]:
+    """This site's pages and files by ``page_path``: a link to the same path on the old
+    site leads to them."""
+    paths: dict[str, str] = {}
     for path in walk(config.content_dir):
         rel = path.relative_to(config.content_dir).as_posix()
         if rel.startswith(f"{PAGES_DIR}/") and path.suffix.lower() in MARKDOWN:
-            paths.add(page_path(rel.removeprefix(f"{PAGES_DIR}/").rsplit(".", 1)[0]))
+            url = "/" + rel.removeprefix(f"{PAGES_DIR}/").rsplit(".", 1)[0] + "/"
+            paths[page_path(url)] = url
         elif path.suffix.lower() not in MARKDOWN:
-            paths.add(page_path(rel))
+            paths[page_path("/" + rel)] = "/" + rel
     return paths
 
 
-def _aliased(post: Post, local: set[str]) -> tuple[Post, list[SiteError]]:
+def _aliased(post: Post, local: Mapping[str, str]) -> tuple[Post, list[SiteError]]:
     """The post with each old address as an alias, so that the old URL redirects; an
     address this site serves itself stays this site's, with a note."""
     given = post.meta.get("aliases")

@@ -210,8 +210,8 @@ def _internal(job: _Rewrite, url: str, parts: SplitResult) -> str | None:
     post = job.refs.at(path)
     if post is not None:
         return post + _fragment(parts)
-    if page_path(path) in job.refs.local:  # this site has it too
-        return path + _tail(parts)
+    if (here := job.refs.local.get(page_path(path))) is not None:  # this site has it too
+        return here + _tail(parts)
     found = job.files.find(path)
     if found is not None and found.stat().st_size <= MAX_COPY_BYTES:
         clean = posixpath.normpath("/" + unquote(path).lstrip("/"))

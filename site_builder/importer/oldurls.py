@@ -147,7 +147,7 @@ class Refs:
     by_path: dict[str, str] = field(default_factory=dict)  # page_path(old URL) → new URL
     by_file: dict[str, str] = field(default_factory=dict)  # source without suffix → new URL
     by_name: dict[str, str] = field(default_factory=dict)  # file stem → new URL
-    local: set[str] = field(default_factory=set)  # page_path of this site's own pages and files
+    local: dict[str, str] = field(default_factory=dict)  # this site's pages, files: page_path → URL
 
     def add(self, url: str, *, old_urls: tuple[str, ...], source: str, name: str) -> None:
         for old in (url, *old_urls):  # a link tag's result is a new URL already

@@ -26,6 +26,8 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.nodes
 import markupsafe
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
@@ -286,9 +288,13 @@ class Texts:
     def forward(self) -> str:
         return "←" if self.direction == "rtl" else "→"
 
+    def translate(self, message: str) -> str:
+        """The message in the language, placeholders and all."""
+        return self._translations.gettext(message)
+
     def gettext(self, message: str, **values: object) -> str:
-        text = self._translations.gettext(message)
-        return text % values if values else text
+        # Formatted always, as in templates: a translation may write %% for a percent sign.
+        return self._translations.gettext(message) % values
 
     def plural(self, singular: str, plural: str, count: int) -> str:
         """The form for ``count``, its ``%(num)s`` already written in the language's digits."""
@@ -489,3 +495,34 @@ def catalogue_fingerprint(language: str, templates_dir: Path) -> str:
     for path in catalogue_files(language, templates_dir):
         digest.update(b"\0" + _read_file(path))
     return digest.hexdigest()
+
+
+def template_functions(texts: Texts) -> dict[str, Callable[..., object]]:
+    """``_``, ``gettext`` and ``ngettext`` for templates, as Jinja's new-style gettext has
+    them (values by name, HTML-escaped where the template escapes).
+
+    Jinja's own pass each call through the template context three times; pages call
+    them some forty times each, and that was most of what the language cost a build.
+    """
+
+    plain: dict[tuple[str, bool], str] = {}  # messages without values: most of them
+
+    @jinja2.pass_eval_context
+    def gettext(context: jinja2.nodes.EvalContext, message: str, **values: object) -> str:
+        if not values and (message, context.autoescape) in plain:
+            return plain[message, context.autoescape]
+        text = texts.translate(message)
+        shown = (markupsafe.Markup(text) if context.autoescape else text) % values
+        if not values:
+            plain[message, context.autoescape] = shown
+        return shown
+
+    @jinja2.pass_eval_context
+    def ngettext(
+        context: jinja2.nodes.EvalContext, singular: str, plural: str, num: int, **values: object
+    ) -> str:
+        text = texts.plural(singular, plural, num)
+        values.setdefault("num", num)
+        return (markupsafe.Markup(text) if context.autoescape else text) % values
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}

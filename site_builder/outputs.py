@@ -88,8 +88,8 @@ OPML_FORMATS = (RSS,)
 
 
 def _taxonomies_in(texts: Texts) -> tuple[Taxonomy, ...]:
-    """``TAXONOMIES`` in the site's language."""
-    _ = texts.gettext
+    """The taxonomies, named in the site's language."""
+    _ = texts.translate  # placeholders kept: a term's feed fills in its description
     return (
         Taxonomy(
             name="tags",

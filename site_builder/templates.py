@@ -26,7 +26,7 @@ from site_builder import __version__
 from site_builder.cache import build_fingerprint, cache_folder
 from site_builder.config import SiteConfig, template_dirs, theme_dir
 from site_builder.errors import TemplateError
-from site_builder.i18n import date_filters, load_texts
+from site_builder.i18n import date_filters, load_texts, template_functions
 from site_builder.markdown import plain_text
 from site_builder.newsletter import html_to_text
 from site_builder.site import absolutize
@@ -133,8 +133,9 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     # Problems of the site's catalogue are reported by the site stage (build_site).
     texts, _ = load_texts(config.language, config.templates_dir)
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        texts.gettext, texts.plural, newstyle=True
+        texts.translate, texts.plural, newstyle=True
     )
+    env.globals.update(template_functions(texts))  # the same, in fewer steps
 
     def rel(site_path: str) -> str:
         return config.base_path + site_path.lstrip("/")

@@ -17,6 +17,7 @@ import pytest
 from site_builder import cli
 from site_builder.importer.feed import MAX_FEED_BYTES
 from tests.conftest import SITE_TOML, build_at, write_files
+from tests.test_html_valid import nu_errors
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 WORDPRESS = CORPUS / "wordpress"
@@ -102,7 +103,20 @@ def test_wordpress_theme_data_builds_with_no_broken_link(
     assert "aliases:\n- /2018/11/02/block-cover/\n" in cover
     assert "**A center aligned cover image block, with a left aligned text.**" in cover
     assert "<!-- wp:" not in cover
+    markup = text(site, "content/articles/markup-html-tags-and-formatting.md")
+    assert "\n\\#dowork\n:   Coined by" in markup  # a term, not a heading
     check(site, capsys)
+
+
+@pytest.mark.validator
+def test_wordpress_theme_data_pages_are_valid_html(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = new_site(tmp_path / "site")
+    export = WORDPRESS / "theme-unit-test-data.xml"
+    assert run(capsys, "wordpress", str(export), "--source", str(site))[0] == 0
+    build_at(site)
+    assert nu_errors(site / "output") == []
 
 
 def test_a_hostile_or_broken_export_is_refused(

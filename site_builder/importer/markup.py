@@ -29,6 +29,8 @@ _SHORTCODE = re.compile(
 )
 
 
+_TEXT_BLOCKS = ("p", "dt", "dd", "li", "td", "th", "blockquote", "figcaption")
+_BLOCK_MARK = re.compile(r"\s*(?P<mark>#|>|[-+*]\s|(?P<digits>\d+)[.)]\s)")
 _ANCHOR_MARK = re.compile(r"\0([^\0]*)\0")  # put in by _keep_anchors
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
@@ -69,9 +71,23 @@ def to_markdown(html: str) -> str:
     """An HTML fragment as Markdown."""
     soup = BeautifulSoup(html, "html.parser")
     _keep_anchors(soup)
+    _keep_block_starts(soup)
     text: str = _Converter().convert_soup(soup)
     text = _ANCHOR_MARK.sub(lambda m: f'<a id="{html_escape(m[1])}"></a>', text)
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+def _keep_block_starts(soup: BeautifulSoup) -> None:
+    """Text that starts a block with ``#``, ``>``, ``- `` or ``1. `` would become a heading,
+    a quote or a list in Markdown: a backslash keeps it text."""
+    for block in soup.find_all(_TEXT_BLOCKS):
+        first = block.find(string=True)
+        if first is not None and first.find_parent(("pre", "code")) is None:
+            text = str(first)
+            found = _BLOCK_MARK.match(text)
+            if found is not None:  # "\#", "\-", and "1\." (a digit takes no backslash)
+                at = found.start("mark") if found["digits"] is None else found.end("digits")
+                first.replace_with(NavigableString(text[:at] + "\\" + text[at:]))
 
 
 def _keep_anchors(soup: BeautifulSoup) -> None:

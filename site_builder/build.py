@@ -217,20 +217,28 @@ def _save_ledger(config: SiteConfig, text: str) -> bool:
 class _Renderer:
     """Renders specs one at a time, noting what each read and every failure."""
 
-    def __init__(self, keys: SiteKeys, progress: Progress = no_progress) -> None:
-        self.keys, self.progress = keys, progress
+    def __init__(
+        self, keys: SiteKeys, progress: Progress = no_progress, kept: Kept | None = None
+    ) -> None:
+        self.keys, self.progress, self.kept = keys, progress, kept
         self.problems: list[SiteError] = []
         self.manifest = Manifest(output="", keys={}, reads={})
 
     def each(self, specs: Sequence[OutputSpec], jobs: int = 1) -> Iterator[tuple[str, bytes]]:
-        """Lazily, so each page is written and released before the next is made."""
-        outcomes = _rendered(specs, jobs, _render_one)
+        """Lazily, so each page is written and released before the next is made.
+
+        With ``kept`` (``build --check``), each file is also kept for the check, a page
+        as its links and ids, read by the worker that rendered it."""
+        one = _render_one if self.kept is None else _render_kept
+        outcomes = _rendered(specs, jobs, one)
         for done, (spec, outcome) in enumerate(zip(specs, outcomes, strict=True)):
             self.progress("Writing pages", done + 1, len(specs))
             if isinstance(outcome, SiteError):
                 self.problems.append(outcome)
                 continue
-            data, reads = outcome
+            data, reads, summary = outcome
+            if self.kept is not None:
+                self.kept[spec.path] = data if summary is None else summary
             self.manifest.keys[spec.path] = self.keys.key(spec.key, reads)
             self.manifest.reads[spec.path] = sorted(reads) if reads else _NONE
             self.manifest.why[spec.path] = spec.why
@@ -241,15 +249,27 @@ class _Renderer:
             raise BuildFailed(self.problems)
 
 
-Outcome = tuple[bytes, frozenset[str]] | SiteError
+# Its bytes, the site parts it read, and for ``build --check`` an HTML page's links and ids.
+Outcome = tuple[bytes, frozenset[str], "Page | None"] | SiteError
+Kept = dict[str, "bytes | Page"]  # what ``build --check`` checks: output path → file or page
 _NONE: list[str] = []  # most outputs read no site part: one list for all, never changed
 
 
 def _render_one(spec: OutputSpec) -> Outcome:
     try:
-        return spec.render()
+        data, reads = spec.render()
     except SiteError as exc:
         return exc
+    return data, reads, None
+
+
+def _render_kept(spec: OutputSpec) -> Outcome:
+    from site_builder.checks import is_page, read_page  # noqa: PLC0415 - see check()
+
+    outcome = _render_one(spec)
+    if isinstance(outcome, SiteError) or not is_page(spec.path):
+        return outcome
+    return outcome[0], outcome[1], read_page(outcome[0])
 
 
 def _checked_one(spec: OutputSpec) -> bytes | Page | SiteError:
@@ -316,9 +336,9 @@ def _work_at(index: int) -> Any:
 
 
 def _full_write(
-    config: SiteConfig, p: Plan, *, force: bool, jobs: int, progress: Progress
+    config: SiteConfig, p: Plan, *, force: bool, jobs: int, progress: Progress, kept: Kept | None
 ) -> Manifest:
-    renderer = _Renderer(p.keys, progress)
+    renderer = _Renderer(p.keys, progress, kept)
 
     def files() -> Iterator[tuple[str, bytes]]:
         yield from renderer.each(p.specs, jobs)
@@ -336,9 +356,15 @@ def _changed(p: Plan, old: Manifest) -> list[OutputSpec]:
 
 
 def _incremental_write(
-    config: SiteConfig, p: Plan, old: Manifest, changed: list[OutputSpec], progress: Progress
+    config: SiteConfig,
+    p: Plan,
+    old: Manifest,
+    changed: list[OutputSpec],
+    progress: Progress,
+    *,
+    kept: Kept | None,
 ) -> tuple[Manifest, list[str], list[str]]:
-    renderer = _Renderer(p.keys, progress)
+    renderer = _Renderer(p.keys, progress, kept)
     rendered = list(renderer.each(changed))
     renderer.fail_if_any()
     wanted = {s.path for s in p.specs}
@@ -460,10 +486,12 @@ def write_planned(
     started: float,
     explain: Sequence[str] = (),
     progress: Progress = no_progress,
+    kept: Kept | None = None,
 ) -> tuple[BuildResult, Manifest]:
     """Write what a plan changed (or all of it), then the ledger and the manifest.
 
-    ``inputs`` is what the input files looked like when the plan was made.
+    ``inputs`` is what the input files looked like when the plan was made. ``kept``
+    receives every file rendered (for ``build --check``).
     """
     # Bodies were fetched for pages and feeds; a first spare is linked beside the records.
     with readers_closed(), spares_aside():
@@ -472,10 +500,12 @@ def write_planned(
                 _usable_manifest(config, p) if incremental else (None, [], "--clean")
             )
         if old is None:
-            manifest = _full_write(config, p, force=force, jobs=jobs, progress=progress)
+            manifest = _full_write(config, p, force=force, jobs=jobs, progress=progress, kept=kept)
             written, removed = [s.path for s in p.specs], list[str]()
         else:
-            manifest, written, removed = _incremental_write(config, p, old, changed, progress)
+            manifest, written, removed = _incremental_write(
+                config, p, old, changed, progress, kept=kept
+            )
         reads = {name for names in manifest.reads.values() for name in names}
         manifest.parts.update((name, p.keys.part(name)) for name in reads)
         due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
@@ -535,11 +565,8 @@ def check(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fa
     Raises ``BuildFailed`` when the site cannot be planned (config, content, templates);
     every problem found after that is returned, render errors included.
     """
-    # Imported here: a build never checks, and an edit's build is mostly imports.
-    from site_builder.checks import as_errors, check_site  # noqa: PLC0415
-
     p = plan(config, now=now, jobs=jobs, strict=strict)
-    files: dict[str, bytes | Page] = {}
+    files: Kept = {}
     problems: list[SiteError] = [*p.warnings]
     with readers_closed():
         for spec, done in zip(p.specs, _rendered(p.specs, jobs, _checked_one), strict=True):
@@ -547,10 +574,25 @@ def check(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fa
                 problems.append(done)
             else:
                 files[spec.path] = done
+    return check_files(config, p, files, problems, strict=strict)
+
+
+def check_files(
+    config: SiteConfig,
+    p: Plan,
+    files: Kept,
+    problems: Sequence[SiteError],
+    *,
+    strict: bool,
+) -> CheckResult:
+    """The checks of ``check`` on a planned site's files (``problems``: found before)."""
+    # Imported here: a build never checks, and an edit's build is mostly imports.
+    from site_builder.checks import as_errors, check_site  # noqa: PLC0415
+
     # Problems in a page are reported in the content file it was made from.
     sources = {output_path(a.url): a.source_path for a in (*p.site.articles, *p.site.pages)}
-    problems += check_site(files, config, sources)
+    found = [*problems, *check_site(files, config, sources)]
     if strict:
-        problems = as_errors(problems)
-    unique = BuildFailed(problems).problems  # one template bug fails many pages: once
+        found = as_errors(found)
+    unique = BuildFailed(found).problems  # one template bug fails many pages: once
     return CheckResult(problems=unique, files=len(files))

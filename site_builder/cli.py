@@ -11,12 +11,19 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from site_builder import __version__
-from site_builder.cache import build_lock
+from site_builder.cache import (
+    amendments_path,
+    build_lock,
+    manifest_path,
+    records_folder,
+    summary_path,
+)
 from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, load_config, theme_dir
 from site_builder.errors import BuildFailed, ConfigError, SiteError
 from site_builder.fresh import BuildResult, no_op
@@ -36,6 +43,7 @@ from site_builder.writer import spare_trails_by, update_site
 if TYPE_CHECKING:
     from site_builder.build import CheckResult
     from site_builder.checks import Format
+    from site_builder.search import SearchResult
     from site_builder.serve import PreviewServer
     from site_builder.watch import Batch, Watcher
 
@@ -72,13 +80,15 @@ def fail(failure: BuildFailed) -> int:
 
 
 def _config(args: argparse.Namespace) -> SiteConfig:
-    return load_config(
+    config = load_config(
         Path(args.source),
         output=Path(args.output) if args.output else None,
         base_url=args.base_url,
         drafts=args.drafts,
         future=args.future,
     )
+    search: bool | None = getattr(args, "search", None)  # build's --search / --no-search
+    return config if search is None else replace(config, search=search)
 
 
 def summary(result: BuildResult) -> str:
@@ -98,41 +108,71 @@ def summary(result: BuildResult) -> str:
 
 def cmd_build(args: argparse.Namespace) -> int:
     progress = TerminalProgress(sys.stderr)
+    prefix = _workspace_prefix(Path(args.source))
     try:
         config = _config(args)
-        if args.search and isinstance(missing := _pagefind(), SiteError):
-            raise missing  # before building: --search without Pagefind is a usage error
-        result = _build(args, config, progress)
-    except BuildFailed as failure:
+        if config.search and isinstance(missing := _pagefind(), SiteError):
+            raise missing  # before building: searching without Pagefind is a usage error
+        result, checked, searched = _build(args, config, progress)
+    except (BuildFailed, SiteError) as failure:
         progress.clear()
-        return fail(failure)
-    except SiteError as problem:
-        progress.clear()
-        return fail(BuildFailed([problem]))
+        failed = failure if isinstance(failure, BuildFailed) else BuildFailed([failure])
+        return _check_failed(failed, args.format, prefix) if args.check else fail(failed)
     progress.clear()
-    report(result.warnings)
+    if checked is None:
+        report(result.warnings)  # with --check they are among the check's problems
     print(summary(result))
     for line in result.explained:
         print(line)
-    return index_search(config) if args.search else EXIT_OK
+    code = _searched(searched)
+    return code if checked is None else max(code, _checked(checked, args.format, prefix))
 
 
-def _build(args: argparse.Namespace, config: SiteConfig, progress: TerminalProgress) -> BuildResult:
+def _build(
+    args: argparse.Namespace, config: SiteConfig, progress: TerminalProgress
+) -> tuple[BuildResult, CheckResult | None, SearchResult | SiteError | None]:
+    """Build (and check what it made), then index it or drop an old index: all under
+    the lock, since another build would swap its own site in under Pagefind."""
     with build_lock(config.root, _say_waiting):
-        result = _build_alone(args, config, progress)
-        if not args.search:
+        if args.check:
+            result, checked = _build_checked(args, config, progress)
+        else:
+            result, checked = _build_alone(args, config, progress), None
+        if not config.search:
             _drop_search(config)
-        return result
+            return result, checked, None
+        return result, checked, index_search(config)
+
+
+def build_records(root: Path, output: Path) -> list[Path]:
+    """The files every build that changes ``output`` rewrites or removes."""
+    return [f(root, output) for f in (manifest_path, summary_path, amendments_path)]
 
 
 def _drop_search(config: SiteConfig) -> None:
-    """A build without --search publishes what a clean build would: no index. One
-    left by an earlier ``--search`` would search pages the site may no longer have."""
-    from site_builder.search import BUNDLE_DIR  # noqa: PLC0415 - see the imports
+    """A build with --no-search publishes what a clean build would: no index. One an
+    earlier build left would search pages the site may no longer have."""
+    from site_builder.search import BUNDLE_DIR, files_below  # noqa: PLC0415 - see the imports
 
     bundle = config.output_dir / BUNDLE_DIR
     if bundle.is_dir() and not bundle.is_symlink():
-        update_site(config.output_dir, (), [f"{BUNDLE_DIR}/{rel}" for rel in _files_below(bundle)])
+        update_site(config.output_dir, (), [f"{BUNDLE_DIR}/{rel}" for rel in files_below(bundle)])
+
+
+def _build_checked(
+    args: argparse.Namespace, config: SiteConfig, progress: TerminalProgress
+) -> tuple[BuildResult, CheckResult]:
+    from site_builder.verify import BuildOptions, build_and_check  # noqa: PLC0415 - see the imports
+
+    options = BuildOptions(
+        jobs=args.jobs,
+        incremental=not args.clean,
+        force=args.force,
+        strict=args.strict,
+        explain=args.explain,
+        progress=progress,
+    )
+    return build_and_check(config, options, now=build_time())
 
 
 def _say_waiting() -> None:
@@ -167,26 +207,33 @@ def _pagefind() -> object:
     return pagefind_command()
 
 
-def index_search(config: SiteConfig) -> int:
-    """Index the site just built for /search/; the site stays as built if this fails."""
-    from site_builder.search import BUNDLE_DIR, index_site  # noqa: PLC0415 - see the imports
+def index_search(config: SiteConfig) -> SearchResult | SiteError | None:
+    """Index the site just built for /search/, unless the index was made after the
+    build now in output/ (``None``); the site stays as built if this fails."""
+    from site_builder.search import index_is_current, index_site, stamp_of  # noqa: PLC0415
 
-    bundle = config.output_dir / BUNDLE_DIR
-    old = _files_below(bundle)
+    stamp_file = records_folder(config.root, config.output_dir, make=True) / "search.stamp"
+    stamp = stamp_of(build_records(config.root, config.output_dir))
+    if index_is_current(config.output_dir, stamp_file, stamp):
+        return None
+    stamp_file.unlink(missing_ok=True)
     indexed = index_site(config.output_dir)
+    if isinstance(indexed, SiteError):
+        return indexed
+    # The index is written into the live site, after the build: the spare the next
+    # build stages from must take it from there, or that build would drop it.
+    spare_trails_by(config.output_dir, indexed.changed)
+    stamp_file.write_text(stamp, encoding="utf-8")
+    return indexed
+
+
+def _searched(indexed: SearchResult | SiteError | None) -> int:
     if isinstance(indexed, SiteError):
         report([indexed])
         return EXIT_ERRORS
-    # The index is written into the live site, after the build: the spare the next
-    # build stages from must take it from there, or that build would drop it.
-    rels = sorted(f"{BUNDLE_DIR}/{rel}" for rel in old | _files_below(bundle))
-    spare_trails_by(config.output_dir, rels)
-    print(f"Search: indexed {indexed.pages} pages into {indexed.bundle.name}/")
+    if indexed is not None:  # on stderr, like the progress: stdout is the one summary line
+        print(f"Search: indexed {indexed.pages} pages into {indexed.bundle.name}/", file=sys.stderr)
     return EXIT_OK
-
-
-def _files_below(folder: Path) -> set[str]:
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
 def cmd_next_publish(args: argparse.Namespace) -> int:
@@ -288,9 +335,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _check_failed(BuildFailed([problem]), args.format, prefix)
     except BuildFailed as failure:
         return _check_failed(failure, args.format, prefix)
-    show(result.problems, args.format, prefix)
+    return _checked(result, args.format, prefix)
+
+
+def _checked(result: CheckResult, fmt: Format, prefix: str) -> int:
+    """What a check found, in the format asked for, and its exit code."""
+    show(result.problems, fmt, prefix)
     clean = not result.errors
-    print(check_summary(result), file=sys.stdout if clean and args.format == "text" else sys.stderr)
+    print(check_summary(result), file=sys.stdout if clean and fmt == "text" else sys.stderr)
     return EXIT_OK if clean else EXIT_ERRORS
 
 
@@ -519,6 +571,24 @@ def _add_site_options(p: argparse.ArgumentParser, *, output: bool = True) -> Non
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
+def _add_format_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="problems as text (default), a JSON array, or GitHub Actions annotations",
+    )
+
+
+def _add_check_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="also check links, anchors, images and feeds of what it builds, as check does",
+    )
+    _add_format_option(p)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="site-builder", description=__doc__.splitlines()[0])
     top.add_argument("--version", action="version", version=f"site-builder {__version__}")
@@ -540,9 +610,12 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument(
         "--search",
-        action="store_true",
-        help="index the built site for /search/ with Pagefind (the 'search' extra)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="index the built site for /search/ with Pagefind (default: site.toml's "
+        "'search', which is true); --no-search removes an index",
     )
+    _add_check_options(b)
     b.set_defaults(func=cmd_build)
     x = sub.add_parser(
         "next-publish", help="print when the next scheduled article goes live (ISO 8601)"
@@ -564,12 +637,7 @@ def parser() -> argparse.ArgumentParser:
         "check", help="build in memory and check links, anchors and feeds; write nothing"
     )
     _add_site_options(c, output=False)
-    c.add_argument(
-        "--format",
-        choices=("text", "json", "github"),
-        default="text",
-        help="text (default), a JSON array, or GitHub Actions annotations",
-    )
+    _add_format_option(c)
     c.set_defaults(func=cmd_check)
     n = sub.add_parser("new", help="start a new article with its front matter filled in")
     n.add_argument("title")

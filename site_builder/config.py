@@ -88,6 +88,9 @@ class SiteConfig:
     max_article_bytes: int = MAX_ARTICLE_BYTES
     # Upstream feeds for ``ingest``: the tables, or an OPML file's name beside site.toml.
     sources: tuple[FeedSource, ...] | str = ()
+    # A Pagefind index for /search/ (``build --no-search`` turns it off); the theme
+    # links Search only when there is one.
+    search: bool = True
 
     @property
     def content_dir(self) -> Path:
@@ -299,6 +302,7 @@ _FIELDS: dict[str, Callable[[object], object]] = {
     "extra": _table("extra"),
     "markdown": _markdown,
     "allow_symlinks_outside": _flag("allow_symlinks_outside"),
+    "search": _flag("search"),
     "max_article_bytes": _count("max_article_bytes", 1_000, 100_000_000),
     "sources": _sources,
 }

@@ -46,6 +46,8 @@ from site_builder.fresh import BuildResult
 from site_builder.i18n import overlay_title
 from site_builder.live import LiveBuild
 from site_builder.routes import Target, allowed_host, content_type, resolve
+from site_builder.search import BUNDLE_DIR, ENTRY, install_index, make_index
+from site_builder.writer import spare_trails_by
 
 EVENTS_PATH = "/__site_builder__/events"
 HEARTBEAT_SECONDS = 15.0  # a comment line this often keeps proxies from closing the stream
@@ -346,6 +348,7 @@ class PreviewServer:
         self._live: LiveBuild | None = None
         self._failed = False
         self._thread: threading.Thread | None = None
+        self._indexer = _Indexer(self._index)
         self._httpd = _bind(self, options.host, options.port)
         self.port = int(self._httpd.server_address[1])
         self.address = _local_url(options.host, self.port)
@@ -364,6 +367,7 @@ class PreviewServer:
 
     def close(self) -> None:
         """Stop serving: end the event streams, close connections and the socket."""
+        self._indexer.stop()
         self.events.close()
         if self._thread is not None:
             self._httpd.shutdown()
@@ -401,6 +405,12 @@ class PreviewServer:
             outcome = self._attempt(reload_config=reload_config, changed=changed)
             if isinstance(outcome, BuildResult):
                 self._succeeded(outcome, reason)
+                if (
+                    self._config is not None
+                    and self._config.search
+                    and _needs_index(outcome, self.output_dir)
+                ):
+                    self._indexer.request()  # after the reload event, in its own thread
                 return True
             self._failed_with(outcome)
             return False
@@ -459,6 +469,20 @@ class PreviewServer:
             self.log(warning.report())
         self.log(_summary(result, reason))
 
+    def _index(self) -> bool:
+        """Index the preview beside it, then swap the index in while requests wait."""
+        staged = make_index(self.output_dir)
+        if isinstance(staged, SiteError):
+            # A rebuild replaced pages under Pagefind's feet: the next run follows.
+            if not self._indexer.pending:
+                self.log(staged.report())
+            return False
+        with self._rw.writing():
+            indexed = install_index(self.output_dir, staged)
+            # As after `build`: the next rebuild stages from the spare, which must keep it.
+            spare_trails_by(self.output_dir, indexed.changed)
+        return True  # not logged: the last line stays the rebuild's
+
     def _failed_with(self, problems: Sequence[SiteError]) -> None:
         self._failed = True
         errors: dict[str, object] = {"errors": [p.report() for p in problems]}
@@ -472,6 +496,47 @@ class PreviewServer:
             f"Build failed: {count} error{'s' if count != 1 else ''}; "
             "still serving the last good build."
         )
+
+
+def _needs_index(result: BuildResult, output_dir: Path) -> bool:
+    pages = (path for path in (*result.written, *result.removed) if path.endswith(".html"))
+    return any(pages) or not (output_dir / BUNDLE_DIR / ENTRY).is_file()
+
+
+class _Indexer:
+    """Runs ``index`` in a thread of its own once a rebuild asks, again if rebuilds
+    asked meanwhile: Pagefind takes seconds on a large site, and a reload must not
+    wait for it."""
+
+    def __init__(self, index: Callable[[], bool]) -> None:
+        self._index = index
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="site-builder-search")
+            self._thread.start()
+        self._wanted.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            if self._stopping:
+                return
+            self._wanted.clear()
+            self._index()
+
+    @property
+    def pending(self) -> bool:
+        return self._wanted.is_set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _wait_for_interrupt() -> None:

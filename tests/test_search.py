@@ -1,26 +1,40 @@
-"""Full-text search: the real Pagefind indexes the built site, and headless Chromium
-searches it on /search/; without Pagefind, a clear message instead of a crash."""
+"""Full-text search: a plain ``build`` indexes the site with the real Pagefind, the
+preview indexes after each rebuild, and headless Chromium searches /search/;
+``--no-search`` (or ``search = false``) leaves no index and no Search link; without
+Pagefind, a clear message instead of a crash."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import http.client
 import importlib.util
 import io
+import json
 import shutil
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from site_builder.cli import parser
+from site_builder.cli import main
 from site_builder.errors import ConfigError
 from site_builder.search import BUNDLE_DIR, SearchResult, index_site
-from tests.conftest import SITE_TOML, MakeSite, article, build_at, copy_bundled_site
+from site_builder.serve import PreviewOptions, PreviewServer
+from tests.conftest import (
+    FIXED_NOW,
+    SITE_TOML,
+    MakeSite,
+    article,
+    build_at,
+    copy_bundled_site,
+    write_files,
+)
 from tests.test_output_safety import snapshot
 
 SEED_TITLE = "Huawei May Start Selling 3rd Party Phones"
@@ -40,14 +54,12 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SearchResult]:
-    """The bundled site, built and indexed once by the real Pagefind."""
+    """The bundled site, built once with a plain ``site-builder build`` (which indexes)."""
     if not HAS_PAGEFIND:
-        pytest.skip("Pagefind is not installed: pip install -e '.[search]'")
+        pytest.skip("Pagefind is not installed: pip install -e .")
     root = copy_bundled_site(tmp_path_factory.mktemp("search") / "site")
-    build_at(root)
-    result = index_site(root / "output")
-    assert isinstance(result, SearchResult), result
-    return root / "output", result
+    assert "Search: indexed 19 pages into pagefind/" in built(root)
+    return root / "output", SearchResult(pages=19, bundle=root / "output" / BUNDLE_DIR)
 
 
 def test_search_page_loads_pagefind_and_says_what_to_do_without_it(
@@ -89,8 +101,11 @@ def test_without_pagefind_indexing_says_how_to_install_it(
     monkeypatch.setenv("PATH", str(tmp_path))  # and no pagefind binary on PATH either
     result = index_site(root / "output")
     assert isinstance(result, ConfigError)
-    assert str(result) == "error: --search needs Pagefind, which is not installed"
-    assert result.hint == "install the search extra: pip install 'site-builder[search]'"
+    assert str(result) == "error: search needs Pagefind, which is not installed"
+    assert result.hint == (
+        "reinstall site-builder (pip install site-builder), which brings Pagefind, "
+        "or build without an index: site-builder build --no-search"
+    )
     assert not (root / "output" / BUNDLE_DIR).exists()
 
 
@@ -117,42 +132,148 @@ def test_indexing_again_replaces_the_index_and_leaves_nothing_behind(
     )
 
 
-def _build_has_search_option() -> bool:
-    with contextlib.redirect_stderr(io.StringIO()):
-        try:
-            parser().parse_args(["build", "--search"])
-        except SystemExit:
-            return False
-    return True
+def built(root: Path, *options: str) -> list[str]:
+    """What ``site-builder build`` printed; it must succeed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        assert main(["build", "--source", str(root), "--jobs", "1", *options]) == 0
+    return out.getvalue().splitlines()
 
 
-@pytest.mark.skipif(not _build_has_search_option(), reason="cli.py --search patch not applied")
+def links_search(page: Path) -> bool:
+    return 'href="/search/"' in page.read_text(encoding="utf-8")
+
+
 @needs_pagefind
-def test_build_search_option_indexes_after_building(make_site: MakeSite) -> None:
-    from site_builder.cli import main
-
+@pytest.mark.parametrize("options", [(), ("--search",)])
+def test_a_plain_build_indexes_and_links_search(make_site: MakeSite, options: tuple[str]) -> None:
     root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
-    assert main(["build", "--source", str(root), "--jobs", "1", "--search"]) == 0
+    assert "Search: indexed 1 pages into pagefind/" in built(root, *options)
     assert (root / "output" / BUNDLE_DIR / "pagefind-ui.js").is_file()
+    assert links_search(root / "output/index.html")
 
 
 @needs_pagefind
-def test_the_index_is_kept_by_the_next_builds(make_site: MakeSite) -> None:
-    """Pagefind writes into the live site after the build; the next builds stage from
-    the spare, which must take the index from the live site."""
-    from site_builder.cli import main
-
+def test_no_search_drops_the_index_and_the_link(make_site: MakeSite) -> None:
     root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
-    assert main(["build", "--source", str(root), "--jobs", "1", "--search"]) == 0
+    built(root)
+    assert not any("Search" in line for line in built(root, "--no-search"))
+    assert not (root / "output" / BUNDLE_DIR).exists()
+    assert not links_search(root / "output/index.html")
+    assert not links_search(root / "output/articles/a/index.html")
+
+
+@needs_pagefind
+def test_search_false_in_site_toml_builds_no_index(make_site: MakeSite) -> None:
+    root = make_site(
+        {"content/articles/a.md": article("A", "2026-11-17")}, SITE_TOML + "search = false\n"
+    )
+    built(root)
+    assert not (root / "output" / BUNDLE_DIR).exists()
+    assert not links_search(root / "output/index.html")
+    assert "Search: indexed 1 pages into pagefind/" in built(root, "--search")
+    assert links_search(root / "output/index.html")
+
+
+def test_search_must_be_true_or_false(make_site: MakeSite) -> None:
+    root = make_site({"content/articles/a.md": article("A", "2026-11-17")})
+    (root / "site.toml").write_text(SITE_TOML + 'search = "yes"\n', encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["build", "--source", str(root)]) == 2
+    assert "search: expected true or false, got 'yes'" in err.getvalue()
+
+
+@needs_pagefind
+def test_a_build_with_nothing_to_do_keeps_a_current_index_and_mends_a_missing_one(
+    make_site: MakeSite,
+) -> None:
+    root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
+    built(root)
     bundle = snapshot(root / "output" / BUNDLE_DIR)
-    assert "pagefind-ui.js" in bundle
-    edited = article("A", "2026-11-17", "Quokka facts.\n\nMore of them.")
-    (root / "content/articles/a.md").write_text(edited, encoding="utf-8")
-    assert main(["build", "--source", str(root), "--jobs", "1"]) == 0
+    again = built(root)
+    assert not any(line.startswith("Search:") for line in again)
+    assert "0 written" in again[-1]
+    shutil.rmtree(root / "output" / BUNDLE_DIR)
+    assert "Search: indexed 1 pages into pagefind/" in built(root)
     assert snapshot(root / "output" / BUNDLE_DIR) == bundle
-    (root / "content/articles/b.md").write_text(article("B", "2026-11-18", "Numbats."))
-    assert main(["build", "--source", str(root), "--jobs", "1"]) == 0
-    assert snapshot(root / "output" / BUNDLE_DIR) == bundle
+
+
+@needs_pagefind
+def test_an_edit_indexes_again(make_site: MakeSite) -> None:
+    root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
+    built(root)
+    (root / "content/articles/a.md").write_text(article("A", "2026-11-17", "Numbat facts."))
+    assert "Search: indexed 1 pages into pagefind/" in built(root)  # a text edit
+    (root / "content/articles/b.md").write_text(article("B", "2026-11-18", "Bilbies."))
+    assert "Search: indexed 2 pages into pagefind/" in built(root)  # a planned build
+
+
+@needs_pagefind
+def test_the_preview_indexes_after_the_reload_event(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    write_files(root, {"site.toml": SITE_TOML, "content/articles/a.md": article("A", "2026-11-17")})
+    log: list[str] = []
+    preview = PreviewServer(
+        PreviewOptions(root=root, port=0), clock=lambda: FIXED_NOW, log=log.append
+    )
+    with preview:
+        assert preview.rebuild()
+        write_files(root, {"content/articles/b.md": article("B", "2026-11-18")})
+        assert preview.rebuild("b.md")
+        # The rebuild returned, its reload event sent, before Pagefind's second run.
+        assert log[-1].startswith("Rebuilt") and log[-1].endswith("(b.md)")
+        _wait_for(lambda: _indexed_pages(preview.output_dir) == 2)
+        assert (preview.output_dir / BUNDLE_DIR / "pagefind-ui.js").is_file()
+        assert _get(preview, "/pagefind/pagefind-entry.json") == 200
+        assert log[-1].startswith("Rebuilt")  # indexing says nothing when it works
+
+
+def _indexed_pages(output: Path) -> int:
+    try:
+        entry = json.loads((output / BUNDLE_DIR / "pagefind-entry.json").read_bytes())
+    except (OSError, ValueError):
+        return 0
+    return sum(int(language["page_count"]) for language in entry["languages"].values())
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> None:
+    """Until ``condition`` holds; a failure when it never does, not a timing test."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def _get(preview: PreviewServer, target: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=15)
+    try:
+        conn.request("GET", target)
+        reply = conn.getresponse()
+        reply.read()
+        return reply.status
+    finally:
+        conn.close()
+
+
+@needs_pagefind
+def test_after_each_build_the_index_is_a_clean_builds(make_site: MakeSite, tmp_path: Path) -> None:
+    """Pagefind writes into the live site after the build; the next builds stage from
+    the spare, which must take the index from the live site, and index again."""
+    root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
+    edits = [
+        ("a.md", article("A", "2026-11-17", "Quokka facts.\n\nMore of them.")),
+        ("b.md", article("B", "2026-11-18", "Numbats.")),
+    ]
+    for number, (name, text) in enumerate(edits):
+        built(root)
+        (root / "content/articles" / name).write_text(text, encoding="utf-8")
+        built(root)
+        fresh = tmp_path / f"fresh{number}"
+        shutil.copytree(root / "content", fresh / "content")
+        shutil.copy2(root / "site.toml", fresh / "site.toml")
+        built(fresh)
+        assert snapshot(root / "output") == snapshot(fresh / "output")
 
 
 class _Quiet(SimpleHTTPRequestHandler):

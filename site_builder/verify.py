@@ -1,0 +1,74 @@
+"""Build and check in one pass: ``site-builder build --check``.
+
+Input: a ``SiteConfig`` and the build's options. Output: what ``build`` reports and
+what ``check`` would find on the site it wrote: internal links, anchors, images and
+feeds. The checks read what the build renders, in the worker that rendered it, so the
+site is rendered once, not once for ``check`` and again for ``build``. Files an
+incremental build left as they were are read back from the output folder, which holds
+exactly what a clean build would make.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from site_builder.build import CheckResult, Kept, _rendered, check_files, plan, write_planned
+from site_builder.checks import Page, is_page, read_page
+from site_builder.config import SiteConfig
+from site_builder.fresh import BuildResult, no_op
+from site_builder.model import OutputSpec, Progress, no_progress
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildOptions:
+    """What ``build`` is asked to do, as the command line gives it."""
+
+    jobs: int = 1
+    incremental: bool = True
+    force: bool = False
+    strict: bool = False
+    explain: Sequence[str] = ()
+    progress: Progress = no_progress
+
+
+def build_and_check(
+    config: SiteConfig, options: BuildOptions, *, now: datetime
+) -> tuple[BuildResult, CheckResult]:
+    """Build like ``build`` and check the result like ``check``; raise ``BuildFailed``
+    (writing nothing) when the site cannot be built.
+
+    The site is always planned: the check needs every page, and a no-op or text-edit
+    build would not have them at hand.
+    """
+    started = time.perf_counter()
+    _, inputs = no_op(config, now=now, strict=options.strict)
+    p = plan(config, now=now, jobs=options.jobs, strict=options.strict, progress=options.progress)
+    kept: Kept = {}
+    result, _ = write_planned(
+        config,
+        p,
+        inputs,
+        incremental=options.incremental,
+        force=options.force,
+        strict=options.strict,
+        jobs=options.jobs,
+        started=started,
+        explain=options.explain,
+        progress=options.progress,
+        kept=kept,
+    )
+    unread = [spec for spec in p.specs if spec.path not in kept]
+    read = _rendered(unread, options.jobs, functools.partial(_read_back, config.output_dir))
+    kept.update(zip((spec.path for spec in unread), read, strict=True))
+    return result, check_files(config, p, kept, p.warnings, strict=options.strict)
+
+
+def _read_back(output_dir: Path, spec: OutputSpec) -> bytes | Page:
+    """A file the build did not rewrite, as the check reads it."""
+    data = (output_dir / spec.path).read_bytes()
+    return read_page(data) if is_page(spec.path) else data

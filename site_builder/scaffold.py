@@ -21,7 +21,14 @@ per_page = 10
 
 GITIGNORE = "/output/\n/.site-builder/\n"
 
-REQUIREMENTS = f"site-builder=={__version__}\n"
+# The release that made the site, from PyPI. Before a release, a commit is pinned
+# instead (README, "Publishing from CI"); pip reads the other lines as comments.
+REQUIREMENTS = f"""\
+site-builder=={__version__}
+# To build with a commit of site-builder that is not on PyPI yet, replace the line
+# above with:  site-builder @ git+https://github.com/OWNER/REPOSITORY@COMMIT
+"""
+
 
 _WORKFLOW = """\
 # Builds the site and publishes it with GitHub Pages (Settings > Pages > Source:
@@ -66,12 +73,11 @@ jobs:
       - name: Configure Pages
         id: pages
         uses: actions/configure-pages@v5
-      - name: Check links, anchors and feeds
-        run: site-builder check --strict --format github
-        env:
-          SITE_BASE_URL: ${{{{ steps.pages.outputs.base_url }}}}
-      - name: Build
-        run: site-builder build --strict --clean
+      # One pass: the links, anchors, images and feeds of what it builds are checked
+      # (problems appear as annotations on the pull request's lines; any fails the
+      # run before it deploys), and the site is indexed for /search/.
+      - name: Build and check
+        run: site-builder build --check --strict --clean --format github
         env:
           SITE_BASE_URL: ${{{{ steps.pages.outputs.base_url }}}}
       - name: Upload the site

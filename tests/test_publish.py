@@ -74,7 +74,7 @@ def test_a_site_made_by_init_publishes_through_its_workflow(new_site: Path) -> N
     assert (new_site / "requirements.txt").read_text(encoding="utf-8").startswith("site-builder")
     steps = yaml.safe_load(workflow_file.read_text(encoding="utf-8"))["jobs"]["build"]["steps"]
     commands = [s for s in steps if str(s.get("run", "")).startswith("site-builder ")]
-    assert [s["run"].split()[1] for s in commands] == ["check", "build"]
+    assert [s["run"].split()[:3] for s in commands] == [["site-builder", "build", "--check"]]
     env = {**os.environ, "SITE_BASE_URL": "https://someone.github.io/news-site"}
     bin_dir = Path(sys.executable).parent
     env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"

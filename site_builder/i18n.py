@@ -470,10 +470,21 @@ def date_filters(texts: Texts, tz: tzinfo) -> dict[str, Callable[..., object]]:
             return local(value.replace(microsecond=0)).isoformat()
         return value.isoformat()
 
+    tags: dict[tuple[datetime | date, str], markupsafe.Markup] = {}
+
     def time_tag(value: datetime | date, fmt: str = "long") -> markupsafe.Markup:
         # A macro did this; as a filter it takes a tenth of the time, and pages show dozens.
-        machine, human = markupsafe.escape(isodate(value)), markupsafe.escape(show_date(value, fmt))
-        return markupsafe.Markup(f'<time datetime="{machine}">{human}</time>')
+        # Each story's date is shown on many pages: made once per build.
+        found = tags.get((value, fmt))
+        if found is None:
+            machine, human = (
+                markupsafe.escape(isodate(value)),
+                markupsafe.escape(show_date(value, fmt)),
+            )
+            found = tags[value, fmt] = markupsafe.Markup(
+                f'<time datetime="{machine}">{human}</time>'
+            )
+        return found
 
     def date_range(start: date, end: date) -> markupsafe.Markup:
         """A range of days ("16-22 August 2021"), each end a <time>; one date for one day."""
@@ -517,12 +528,19 @@ def template_functions(texts: Texts) -> dict[str, Callable[..., object]]:
             plain[message, context.autoescape] = shown
         return shown
 
+    counted: dict[tuple[str, int, bool], str] = {}  # "2 min read": only the count varies
+
     @jinja2.pass_eval_context
     def ngettext(
         context: jinja2.nodes.EvalContext, singular: str, plural: str, num: int, **values: object
     ) -> str:
+        key = (singular, num, context.autoescape)
+        if not values and key in counted:
+            return counted[key]
         text = texts.plural(singular, plural, num)
-        values.setdefault("num", num)
-        return (markupsafe.Markup(text) if context.autoescape else text) % values
+        shown = (markupsafe.Markup(text) if context.autoescape else text) % {"num": num, **values}
+        if not values:
+            counted[key] = shown
+        return shown
 
     return {"_": gettext, "gettext": gettext, "ngettext": ngettext}

@@ -735,7 +735,8 @@ def redirect_page(redirect: Redirect, config: SiteConfig, texts: Texts) -> bytes
     canonical = markupsafe.escape(config.absolute(redirect.target))
     moved = markupsafe.escape(texts.gettext("%(title)s (moved)", title=redirect.title))
     link = markupsafe.Markup(f'<a href="{target}">{title}</a>')
-    text = markupsafe.escape(texts.translate("This story has moved to %(link)s.")) % {"link": link}
+    _ = texts.translate  # the link goes in after the text is escaped
+    text = markupsafe.escape(_("This story has moved to %(link)s.")) % {"link": link}
     direction = ' dir="rtl"' if texts.direction == "rtl" else ""
     return (
         f'<!DOCTYPE html>\n<html lang="{markupsafe.escape(config.language)}"{direction}>\n<head>\n'

@@ -236,7 +236,7 @@ def test_german_dates_and_plurals(built: dict[str, Path]) -> None:
     assert "25. August 2021" in article_page and "Min. Lesezeit" in article_page
 
 
-def test_arabic_reads_right_to_left_in_pages_email_and_redirects(built: dict[str, Path]) -> None:
+def test_arabic_reads_right_to_left_in_pages_and_email(built: dict[str, Path]) -> None:
     out = built["ar"]
     for page in ("index.html", "404.html", "digest/2021/w34/email.html"):
         assert '<html lang="ar" dir="rtl">' in (out / page).read_text(encoding="utf-8")
@@ -245,6 +245,18 @@ def test_arabic_reads_right_to_left_in_pages_email_and_redirects(built: dict[str
     assert "اقرأ العدد كاملًا ←" in front
     ja = Path(str(out).replace("/ar", "/ja")) / "index.html"
     assert not ja.exists() or 'dir="rtl"' not in ja.read_text(encoding="utf-8")
+
+
+def test_a_page_left_at_an_old_address_speaks_the_language(make_site: MakeSite) -> None:
+    root = make_site(
+        {"content/articles/a.md": article("قصة", "2026-11-20", aliases="[/2026/old-name/]")},
+        config=_config("ar"),
+    )
+    build_at(root)
+    page = (root / "output" / "2026" / "old-name" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "<title>قصة (نُقل)</title>" in page
+    assert '<p>نُقل هذا المقال إلى <a href="/articles/' in page
 
 
 def test_feeds_carry_the_language_and_its_titles(built: dict[str, Path]) -> None:

@@ -6,7 +6,7 @@ introduction and images of the bundled site) the way people do, all day in one
 folder: it adds, edits, renames and deletes articles, pages and introductions; edits,
 adds and deletes templates, macros and static files; changes every key of site.toml;
 builds with every option that changes output (``--base-url``, ``SITE_BASE_URL``,
-``--drafts``, ``--future``, ``--search``, ``--jobs 1|2``, ``--clean``); lets the clock
+``--drafts``, ``--future``, ``--no-search``, ``--jobs 1|2``, ``--clean``); lets the clock
 pass scheduled stories; edits permalinks.json; deletes or damages ``.site-builder/``
 and the spare site; runs a preview session with edits in it, and ``check``.
 
@@ -15,7 +15,8 @@ the same command makes from a copy of the inputs in a fresh folder with no
 ``.site-builder/``. A preview or a check must leave ``output/`` as it was.
 
 ``SITE_BUILDER_DIFFERENTIAL_EXAMPLES=N`` runs N random examples instead of the fixed,
-derandomized set that CI runs.
+derandomized set that CI runs; ``SITE_BUILDER_DIFFERENTIAL_FAILURES=DIR`` keeps failing
+examples in DIR and replays them first on the next run.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from site_builder import cli
@@ -564,11 +566,15 @@ EDITS = (
     "draft",
 )
 
+# A folder to keep failing examples in, to replay one on other code (a fix, or the
+# code before a deliberate break); none by default, so every run draws the same set.
+FAILURES = os.environ.get("SITE_BUILDER_DIFFERENTIAL_FAILURES")
+
 SiteInUse.TestCase.settings = settings(
     max_examples=EXAMPLES or 10,
     stateful_step_count=STEPS,
     derandomize=not EXAMPLES,
-    database=None,
+    database=DirectoryBasedExampleDatabase(FAILURES) if FAILURES else None,
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )

@@ -43,6 +43,7 @@ from site_builder.permalinks import (
     reconcile,
 )
 from site_builder.quick import edit_in_place, remember
+from site_builder.refs import read_page
 from site_builder.site import build_site, entry_url, output_path, visible_entries
 from site_builder.templates import check_templates, make_environment
 from site_builder.writer import OutputError, is_owned, spares_aside, update_site, write_site
@@ -50,7 +51,7 @@ from site_builder.writer import OutputError, is_owned, spares_aside, update_site
 if TYPE_CHECKING:
     import jinja2
 
-    from site_builder.checks import Page
+    from site_builder.refs import Page
 
 T = TypeVar("T")
 
@@ -264,7 +265,7 @@ def _render_one(spec: OutputSpec) -> Outcome:
 
 
 def _render_kept(spec: OutputSpec) -> Outcome:
-    from site_builder.checks import is_page, read_page  # noqa: PLC0415 - see check()
+    from site_builder.checks import is_page  # noqa: PLC0415 - see check()
 
     outcome = _render_one(spec)
     if isinstance(outcome, SiteError) or not is_page(spec.path):
@@ -274,7 +275,7 @@ def _render_kept(spec: OutputSpec) -> Outcome:
 
 def _checked_one(spec: OutputSpec) -> bytes | Page | SiteError:
     """A file to check; an HTML page as its links and ids, which is what takes long."""
-    from site_builder.checks import is_page, read_page  # noqa: PLC0415 - see check()
+    from site_builder.checks import is_page  # noqa: PLC0415 - see check()
 
     outcome = _render_one(spec)
     if isinstance(outcome, SiteError):

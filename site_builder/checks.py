@@ -26,9 +26,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from lxml import etree
@@ -36,12 +35,13 @@ from lxml import etree
 from site_builder.config import SiteConfig
 from site_builder.errors import SiteError, SiteWarning
 from site_builder.feeds import FEED_FILES
+from site_builder.refs import Page, parse_html, read_page
+from site_builder.refs import Ref as _Ref
 
 Format = Literal["text", "json", "github"]
 ReadSource = Callable[[str], str]
 _Where = tuple[str, int | None, int | None]
 
-_URL_ATTRIBUTES = frozenset(("href", "src", "poster"))
 _FEED_NAMES = frozenset(FEED_FILES.values())
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -63,65 +63,6 @@ _ID_HINT = "readers use it to tell new stories from ones they have already shown
 # --- Reading HTML ---------------------------------------------------------------------
 
 
-# Not a dataclass: workers send every page's refs back, and tuples pickle ten times faster.
-class _Ref(NamedTuple):
-    """A URL or id as written in a document, and where: line and column from 1."""
-
-    value: str
-    line: int
-    column: int
-    what: str = "link"  # how a message names it: "link" or "image"
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """What the check needs of an HTML page; far smaller than the page."""
-
-    links: tuple[_Ref, ...]
-    ids: tuple[_Ref, ...]
-    anchors: frozenset[str]  # what a #fragment may name: ids and legacy <a name>
-
-
-class _Collector(HTMLParser):
-    """Every href/src/poster and every id of one document, with positions."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[_Ref] = []
-        self.ids: list[_Ref] = []
-        self.names: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        line, offset = self.getpos()
-        for name, value in attrs:
-            if value is None:
-                continue
-            if name in _URL_ATTRIBUTES:
-                # Browsers strip surrounding spaces from URLs; so does the check.
-                what = "image" if tag in ("img", "source", "video") else "link"
-                self.links.append(_Ref(value.strip(), line, offset + 1, what))
-            elif name == "id":
-                self.ids.append(_Ref(value, line, offset + 1))
-            elif name == "name" and tag == "a":
-                self.names.add(value)
-
-
-def read_page(data: bytes) -> Page:
-    return _parse_html(data.decode("utf-8", "replace"))
-
-
-def _parse_html(text: str) -> Page:
-    collector = _Collector()
-    collector.feed(text)
-    collector.close()
-    ids = tuple(collector.ids)
-    return Page(
-        links=tuple(collector.links),
-        ids=ids,
-        anchors=frozenset(ref.value for ref in ids) | collector.names,
-    )
-
-
 def _urls_in(fragments: Iterable[str]) -> list[str]:
     """Every href/src in some HTML fragments, such as a feed entry's content."""
     return [url for text in fragments if text for url in _fragment_urls(text)]
@@ -131,7 +72,7 @@ def _urls_in(fragments: Iterable[str]) -> list[str]:
 # once. Emptied after each check.
 @functools.lru_cache(maxsize=8192)
 def _fragment_urls(text: str) -> tuple[str, ...]:
-    return tuple(ref.value for ref in _parse_html(text).links)
+    return tuple(ref.value for ref in parse_html(text).links)
 
 
 # --- URLs -------------------------------------------------------------------------------

@@ -18,10 +18,11 @@ from datetime import datetime
 from pathlib import Path
 
 from site_builder.build import CheckResult, Kept, _rendered, check_files, plan, write_planned
-from site_builder.checks import Page, is_page, read_page
+from site_builder.checks import is_page
 from site_builder.config import SiteConfig
 from site_builder.fresh import BuildResult, no_op
 from site_builder.model import OutputSpec, Progress, no_progress
+from site_builder.refs import Page, read_page
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

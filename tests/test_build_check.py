@@ -11,10 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from site_builder.refs import parse_html
 from tests.conftest import SITE_TOML, MakeSite, article
 from tests.test_output_safety import snapshot
 
@@ -131,3 +133,84 @@ def test_a_site_that_cannot_be_built_fails_as_check_does(make_site: MakeSite) ->
     assert not (root / "output").exists()
     (root / "site.toml").write_text(SITE_TOML + "colour = 'red'\n", encoding="utf-8")
     assert cli(root, "build", "--check").returncode == 2
+
+
+# --- Reading pages: the scanner against the standard library's parser ------------------
+
+
+class _Reference(HTMLParser):
+    """What the check read with ``HTMLParser`` before the scanner: the reference."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, int, int, str]] = []
+        self.ids: list[tuple[str, int, int]] = []
+        self.names: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        line, offset = self.getpos()
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in ("href", "src", "poster"):
+                what = "image" if tag in ("img", "source", "video") else "link"
+                self.links.append((value.strip(), line, offset + 1, what))
+            elif name == "id":
+                self.ids.append((value, line, offset + 1))
+            elif name == "name" and tag == "a":
+                self.names.add(value)
+
+
+def reference(text: str) -> tuple[object, ...]:
+    parser = _Reference()
+    parser.feed(text)
+    parser.close()
+    anchors = frozenset(i[0] for i in parser.ids) | parser.names
+    return tuple(parser.links), tuple(parser.ids), anchors
+
+
+def scanned(text: str) -> tuple[object, ...]:
+    page = parse_html(text)
+    links = tuple((r.value, r.line, r.column, r.what) for r in page.links)
+    return links, tuple((r.value, r.line, r.column) for r in page.ids), page.anchors
+
+
+HANDMADE = [
+    '<p>See <a href="/a/">a</a> and <a href=/b/ id=x>b</a>.</p>',
+    '<A HREF="/upper/" ID="Up">x</A><IMG SRC="/i.png">',
+    "<a\n  href='/multi/'\n  title=\"a > b\">x</a>",
+    '<!-- <a href="/commented/"> --><a href="/after/">x</a>',
+    '<script>var s = "<a href=\\"/in-script/\\">";</script><a href="/after-script/">',
+    '<script src="/static/x.js"></script><style>a[href="/css/"] {}</style>',
+    '<a href="/?a=1&amp;b=2">x</a><a href="  /spaced/  ">y</a>',
+    '<a name="old-anchor"></a><h2 id="new">x</h2><p>id=3 and href=/no/ in text</p>',
+    '<video poster="/p.jpg" src="/v.mp4"></video><source src="/s.webm">',
+    '<p>İstanbul İzmir</p><a href="/after-long-lower/">x</a>',
+    '<img src="/self-closing.png"/><br/><a href="" id="">empty</a>',
+    '<div class="x" data-href="/data/" hidden><a class=y href="/z/">z</a></div>',
+]
+
+
+@pytest.mark.parametrize("text", HANDMADE)
+def test_the_scanner_reads_handmade_html_as_htmlparser_does(text: str) -> None:
+    assert scanned(text) == reference(text)
+
+
+def test_the_scanner_reads_every_built_page_as_htmlparser_does(
+    bundled_output: Path, defects: Path
+) -> None:
+    assert cli(defects, "build", "--no-search", "--jobs", "1").returncode == 0
+    pages = [
+        *bundled_output.rglob("*.html"),
+        *(defects / "output").rglob("*.html"),
+        *(REPO / "tests/golden").rglob("*.html"),
+    ]
+    assert len(pages) > 100
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        assert scanned(text) == reference(text), path
+
+
+def test_a_raw_less_than_sign_in_a_value_still_leaves_the_url_read() -> None:
+    text = '<p><a title="1 < 2" href="/still-read/">x</a></p>'
+    assert [ref.value for ref in parse_html(text).links] == ["/still-read/"]

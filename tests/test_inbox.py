@@ -244,3 +244,20 @@ def test_a_broken_draft_is_named_and_the_others_are_listed(
         "1 candidate in content/inbox/",
     ]
     assert err.startswith("content/inbox/bad.md:2:")
+
+
+def test_an_incomplete_source_feed_gives_no_atom_source_and_still_builds(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    story = article(
+        "Half",
+        "2026-11-20",
+        source="'https://x.example/a'",
+        source_feed="{id: 'urn:x', title: X, updated: 'not a date', url: 'https://x.example/f'}",
+    )
+    root = make_site({"content/articles/half.md": story})
+    assert main(["build", "--source", str(root), "--output", str(tmp_path / "out")]) == 0
+    atom_xml = etree.parse(str(tmp_path / "out" / "atom.xml"))
+    assert list(atom_xml.iter(f"{ATOM}source")) == []
+    rss_feed = feedparser.parse((tmp_path / "out" / "feed.xml").read_bytes())
+    assert rss_feed.entries[0].source == {"href": "https://x.example/a", "title": "x.example"}

@@ -513,3 +513,15 @@ def test_a_broken_sources_table_names_its_line(
         f"site.toml:{line}: error: sources[2]: url: 'feed.xml' is not an absolute http(s) URL"
         in err
     )
+
+
+def test_an_opml_file_of_sources_must_be_there_and_is_not_imported_into(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site({}, config=SITE_TOML + 'sources = "feeds.opml"\n')
+    assert ingest(root) == 2
+    assert capsys.readouterr().err.startswith("error: sources: cannot read 'feeds.opml'")
+    (root / "other.opml").write_text("<opml><body/></opml>", encoding="utf-8")
+    assert main(["sources", "import", str(root / "other.opml"), "--source", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "site.toml: error: sources: site.toml reads its sources from 'feeds.opml'" in err

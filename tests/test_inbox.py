@@ -261,3 +261,17 @@ def test_an_incomplete_source_feed_gives_no_atom_source_and_still_builds(
     assert list(atom_xml.iter(f"{ATOM}source")) == []
     rss_feed = feedparser.parse((tmp_path / "out" / "feed.xml").read_bytes())
     assert rss_feed.entries[0].source == {"href": "https://x.example/a", "title": "x.example"}
+
+
+@pytest.mark.validator
+def test_the_preview_page_is_valid_html(make_site: MakeSite, tmp_path: Path) -> None:
+    from tests.test_html_valid import nu_errors
+
+    hostile = article('<i>Odd</i> & "quoted"', "2026-11-20", source="'https://x.example/?a=1&b=2'")
+    root = make_site(
+        {"content/inbox/odd.md": hostile, "content/inbox/plain.md": article("P", "2026-11-21")}
+    )
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "inbox.html").write_bytes(inbox_page(load_config(root), token="t&<", base_path="/"))
+    assert nu_errors(pages) == []

@@ -435,7 +435,9 @@ def inbox_page(config: SiteConfig, *, token: str, base_path: str) -> bytes:
     """
     found, problems = list_inbox(config)
     esc = html.escape
-    rows = [_row(c, token=token, base_path=base_path) for c in found]
+    # Drafts have pages only in a preview with --drafts: link them only there.
+    pages = base_path if config.drafts else None
+    rows = [_row(c, token=token, base_path=base_path, pages=pages) for c in found]
     notes = "".join(f"<li>{esc(str(p))}</li>" for p in problems)
     body = (
         f"<h1>Inbox <small>{len(found)} candidate{'s' if len(found) != 1 else ''}</small></h1>"
@@ -462,7 +464,7 @@ _STYLE = (
 )
 
 
-def _row(c: Candidate, *, token: str, base_path: str) -> str:
+def _row(c: Candidate, *, token: str, base_path: str, pages: str | None) -> str:
     esc = html.escape
     when = f'<time datetime="{c.date.isoformat()}">{c.date:%Y-%m-%d %H:%M}</time>' if c.date else ""
     source = esc(c.source_name)
@@ -477,5 +479,7 @@ def _row(c: Candidate, *, token: str, base_path: str) -> str:
         '<button name="action" value="publish">Publish</button>'
         '<button name="action" value="discard">Discard</button></form>'
     )
-    preview = f'<a href="{esc(base_path)}articles/{esc(c.slug)}/">{esc(c.title)}</a>'
+    preview = f"<strong>{esc(c.title)}</strong>"
+    if pages is not None:
+        preview = f'<a href="{esc(pages)}articles/{esc(c.slug)}/">{preview}</a>'
     return f"<li>{preview}<div class=meta>{source} {when} · {esc(c.path)}</div>{form}</li>"

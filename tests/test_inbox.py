@@ -127,7 +127,7 @@ def test_the_preview_page_lists_candidates_with_buttons_carrying_the_token(
     root = make_site(
         {"content/inbox/evil.md": hostile, "content/inbox/old.md": article("Old", "2026-11-01")}
     )
-    page = inbox_page(load_config(root), token="s3cr&t", base_path="/news/").decode()
+    page = inbox_page(load_config(root, drafts=True), token="s3cr&t", base_path="/news/").decode()
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;Evil&lt;/b&gt;" in page
     assert 'href="https://evil.example/a?x=1&amp;y=&quot;2"' in page
@@ -135,6 +135,8 @@ def test_the_preview_page_lists_candidates_with_buttons_carrying_the_token(
     assert page.count('<input type="hidden" name="token" value="s3cr&amp;t">') == 2
     assert page.index("evil.md") < page.index("old.md")  # newest first
     assert '<a href="/news/articles/evil/">' in page
+    without_drafts = inbox_page(load_config(root), token="t", base_path="/news/").decode()
+    assert "/news/articles/" not in without_drafts  # no page to link to
     # Not no-referrer: the browser would then send "Origin: null" with every button's POST.
     assert '<meta name="referrer" content="same-origin">' in page
 

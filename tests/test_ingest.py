@@ -353,6 +353,22 @@ def test_items_without_a_usable_link_are_counted_and_left_out(
     assert draft["source"]["url"] == server.url("/rel")  # type: ignore[index]
 
 
+def test_a_proxied_link_gives_way_to_the_original(make_site: MakeSite, server: FeedServer) -> None:
+    proxied = rss(1).replace(
+        b"<link>https://news.example.com/story/1</link>",
+        b"<link>http://feedproxy.example/~r/x/1</link>"
+        b"<feedburner:origLink>https://news.example.com/story/1</feedburner:origLink>",
+    )
+    proxied = proxied.replace(
+        b'<rss version="2.0">',
+        b'<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0">',
+    )
+    root = site_with(make_site, ("Proxied", server.serve("/p", proxied)))
+    assert ingest(root) == 0
+    [draft] = drafts(root).values()
+    assert draft["source"]["url"] == "https://news.example.com/story/1"  # type: ignore[index]
+
+
 def test_a_wrong_charset_still_gives_utf_8_drafts(make_site: MakeSite, server: FeedServer) -> None:
     latin = rss(1).replace(b"Story 1", "Zürich café".encode("latin-1"))
     latin = latin.replace(b'encoding="utf-8"', b'encoding="iso-8859-1"')

@@ -152,7 +152,13 @@ def _xml_items(entries: Sequence[Any], base: str, now: datetime) -> tuple[tuple[
     items: list[Item] = []
     without = 0
     for entry in entries:
-        url = _link(base, entry.get("link"), entry.get("id") if entry.get("guidislink") else None)
+        # The canonical link: FeedBurner-style proxies keep the page's own in origLink.
+        url = _link(
+            base,
+            entry.get("feedburner_origlink"),
+            entry.get("link"),
+            entry.get("id") if entry.get("guidislink") else None,
+        )
         if url is None:
             without += 1
             continue

@@ -369,6 +369,22 @@ def test_a_proxied_link_gives_way_to_the_original(make_site: MakeSite, server: F
     assert draft["source"]["url"] == "https://news.example.com/story/1"  # type: ignore[index]
 
 
+def test_a_link_is_kept_without_the_feeds_tracking_parameters(
+    make_site: MakeSite, server: FeedServer
+) -> None:
+    tracked = rss(1).replace(
+        b"<link>https://news.example.com/story/1</link>",
+        b"<link>https://news.example.com/story/1?utm_source=rss&amp;id=7&amp;utm_medium=feed"
+        b"</link>",
+    )
+    root = site_with(make_site, ("Tracked", server.serve("/t", tracked)))
+    assert ingest(root) == 0
+    [draft] = drafts(root).values()
+    assert draft["source"]["url"] == "https://news.example.com/story/1?id=7"  # type: ignore[index]
+    record = json.loads((root / "inbox.json").read_text(encoding="utf-8"))
+    assert record["seen"] == ["https://news.example.com/story/1?id=7"]
+
+
 def test_a_wrong_charset_still_gives_utf_8_drafts(make_site: MakeSite, server: FeedServer) -> None:
     latin = rss(1).replace(b"Story 1", "Zürich café".encode("latin-1"))
     latin = latin.replace(b'encoding="utf-8"', b'encoding="iso-8859-1"')

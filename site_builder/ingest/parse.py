@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import nh3
 
 from site_builder.ingest.fetch import Fetched
+from site_builder.site import source_identity
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
@@ -90,6 +91,25 @@ def _link(base: str, *candidates: object) -> str | None:
     return None
 
 
+def _item_link(base: str, *candidates: object) -> str | None:
+    """An item's link without the tracking parameters the feed added (``utm_*``, ...)."""
+    url = _link(base, *candidates)
+    if url is None or not urlsplit(url).query:
+        return url
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    # A parameter is tracking if the duplicate-source check ignores it: the same
+    # normalisation decides, so the two never disagree.
+    identity = source_identity(url)
+    kept = [
+        pair
+        for i, pair in enumerate(pairs)
+        if source_identity(parts._replace(query=urlencode(pairs[:i] + pairs[i + 1 :])).geturl())
+        != identity
+    ]
+    return url if len(kept) == len(pairs) else parts._replace(query=urlencode(kept)).geturl()
+
+
 def is_json(body: bytes, content_type: str) -> bool:
     return "json" in content_type.lower() or body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
@@ -153,7 +173,7 @@ def _xml_items(entries: Sequence[Any], base: str, now: datetime) -> tuple[tuple[
     without = 0
     for entry in entries:
         # The canonical link: FeedBurner-style proxies keep the page's own in origLink.
-        url = _link(
+        url = _item_link(
             base,
             entry.get("feedburner_origlink"),
             entry.get("link"),
@@ -206,7 +226,7 @@ def _json_items(
     for entry in entries:
         if not isinstance(entry, dict):
             continue
-        url = _link(base, entry.get("url"), entry.get("external_url"))
+        url = _item_link(base, entry.get("url"), entry.get("external_url"))
         if url is None:
             continue
         text = entry.get("content_text")

@@ -1,10 +1,13 @@
 """Build benchmark: site_builder against Hugo and Pelican on generated sites.
 
 For each size, every builder gets its own fresh copy of the same seeded site and
-runs a cold build, a no-op rebuild (the same command again) and a rebuild after
-a paragraph is appended to one article.  Each run is measured in a fresh
-wrapper process (see measure.py).  `--huge` times site_builder alone on 25,000,
-50,000 and 100,000 articles to show how build time grows.
+runs a cold build, a no-op rebuild (the same command again), a rebuild after
+a paragraph is appended to one article and one after that article is retitled.
+site_builder then runs `build --clean` and `build --clean --check` on the same
+site, so that the check's cost is a ratio of the same run, and Pagefind indexes
+its output.  Each run is measured in a fresh wrapper process (see measure.py).
+`--huge` times site_builder alone on 25,000, 50,000 and 100,000 articles to show
+how build time grows.
 
     python benchmarks/build_bench.py [--articles 1000 10000] [--peers] [--huge]
 """
@@ -31,7 +34,13 @@ import generate
 import peers
 from measure import Measurement, run_measured
 
-RUNS = ("cold", "no-op", "edit")
+RUNS = ("cold", "no-op", "edit", "retitle")
+# site_builder alone, after RUNS: a whole build with the render cache warm, the same
+# with the checks of `check` (as the publish workflow runs it), and the search index.
+# The builds leave the index out (--no-search) like the peers; "index" times it.
+OWN_RUNS = ("clean", "check", "index")
+OWN_OPTIONS = {"clean": ("--clean",), "check": ("--clean", "--check")}
+RETITLE_MARKER = "BenchRetitled"
 HUGE_SIZES = (25_000, 50_000, 100_000)
 EDIT_MARKER = "BenchEditMarker"
 EDIT_PARAGRAPH = (
@@ -91,8 +100,10 @@ def site_builder_installed() -> bool:
     return site_builder_script().is_file()
 
 
-def build_site_builder(site: Path, log: Path) -> tuple[Measurement, tuple[Path, ...]]:
-    """One `site-builder build` of a generated site into SITE/output."""
+def build_site_builder(
+    site: Path, log: Path, *options: str
+) -> tuple[Measurement, tuple[Path, ...]]:
+    """One `site-builder build --no-search` of a generated site into SITE/output."""
     output = site / "output"
     command = [
         str(site_builder_script()),
@@ -101,8 +112,25 @@ def build_site_builder(site: Path, log: Path) -> tuple[Measurement, tuple[Path, 
         str(site),
         "--output",
         str(output),
+        "--no-search",
+        *options,
     ]
     return run_measured(command, cwd=site, output=output, log=log)
+
+
+def index_site_builder(site: Path, log: Path) -> tuple[Measurement, tuple[Path, ...]]:
+    """Pagefind on SITE/output, as `build` runs it, into a folder beside it."""
+    index = site / "pagefind-index"
+    command = [
+        sys.executable,
+        "-m",
+        "pagefind",
+        "--site",
+        str(site / "output"),
+        "--output-path",
+        str(index),
+    ]
+    return run_measured(command, cwd=site, output=index, log=log)
 
 
 def site_builder_version() -> str:
@@ -136,9 +164,21 @@ def append_edit(site: Path, flavour: str) -> Path:
     return target
 
 
-def edit_visible(fresh: Sequence[Path]) -> bool:
-    """Whether any page this build wrote contains the appended paragraph."""
-    marker = EDIT_MARKER.encode()
+def retitle(site: Path, flavour: str) -> Path:
+    """Put a word before the title of the middle article (as append_edit picks it)."""
+    articles = sorted((site / generate.CONTENT_SUBDIR[flavour]).glob("*.md"))
+    target = articles[len(articles) // 2]
+    text = target.read_text(encoding="utf-8")
+    retitled = re.sub(
+        r"^([Tt]itle:\s*[\"']?)", rf"\g<1>{RETITLE_MARKER} ", text, count=1, flags=re.MULTILINE
+    )
+    target.write_text(retitled, encoding="utf-8")
+    return target
+
+
+def edit_visible(fresh: Sequence[Path], marker_text: str = EDIT_MARKER) -> bool:
+    """Whether any page this build wrote contains the marker of the edit."""
+    marker = marker_text.encode()
     return any(path.suffix == ".html" and marker in path.read_bytes() for path in fresh)
 
 
@@ -153,6 +193,9 @@ def _note(run: str, measurement: Measurement, fresh: Sequence[Path]) -> str:
         notes.append(f"FAILED exit {measurement.returncode}, log {measurement.log}")
     elif run == "edit":
         notes.append("edit in output" if edit_visible(fresh) else "EDIT NOT IN OUTPUT")
+    elif run == "retitle":
+        seen = edit_visible(fresh, RETITLE_MARKER)
+        notes.append("new title in output" if seen else "NEW TITLE NOT IN OUTPUT")
     if measurement.leftover:
         notes.append("processes left running, not counted")
     warnings = _warnings(measurement.log)
@@ -170,12 +213,22 @@ def _show_failure(tool: str, measurement: Measurement) -> None:
 
 
 def run_trial(tool: Tool, site: Path, logs: Path) -> list[Row]:
-    """Cold build, no-op rebuild, one-article edit; stop at the first failure."""
+    """Cold build, no-op rebuild, one-article edit, a retitle (and site_builder's own
+    runs); stop at the first failure."""
     rows: list[Row] = []
-    for run in RUNS:
+    own = OWN_RUNS if tool.name == "site_builder" else ()
+    for run in (*RUNS, *own):
         if run == "edit":
             append_edit(site, tool.flavour)
-        measurement, fresh = tool.build(site, logs / f"{run}.log")
+        elif run == "retitle":
+            retitle(site, tool.flavour)
+        log = logs / f"{run}.log"
+        if run == "index":
+            measurement, fresh = index_site_builder(site, log)
+        elif run in OWN_OPTIONS:
+            measurement, fresh = build_site_builder(site, log, *OWN_OPTIONS[run])
+        else:
+            measurement, fresh = tool.build(site, log)
         rows.append(Row(run, measurement, _note(run, measurement, fresh)))
         _progress(f"  {tool.name:<12} {run:<6} {measurement.seconds:8.2f} s")
         if not measurement.ok:
@@ -198,9 +251,10 @@ def _combine(rows: Sequence[Row]) -> Row:
 
 
 def _merge(trials: Sequence[list[Row]]) -> list[Row]:
-    if len(trials) == 1 or any(len(rows) < len(RUNS) for rows in trials):
+    runs = len(trials[0])
+    if len(trials) == 1 or any(len(rows) != runs for rows in trials):
         return trials[-1]
-    return [_combine([rows[index] for rows in trials]) for index in range(len(RUNS))]
+    return [_combine([rows[index] for rows in trials]) for index in range(runs)]
 
 
 def run_tool(tool: Tool, pristine: Path, scratch: Path, args: argparse.Namespace) -> ToolResult:
@@ -320,6 +374,7 @@ def print_size(count: int, results: Sequence[ToolResult]) -> None:
             print(f"{result.tool}: {result.problem}")
         for row in result.rows:
             print(_row_text(result.tool, row))
+    print_check_ratio(results)
     print_ratios(results)
 
 
@@ -341,11 +396,19 @@ def print_ratios(results: Sequence[ToolResult]) -> None:
     if not ours.rows or not measured_peers:
         return
     print("site_builder / peer (below 1.00: site_builder faster or smaller)")
-    print(f"{'peer':<13}{'cold':>8}{'no-op':>8}{'edit':>8}{'peak MiB':>10}")
+    print(f"{'peer':<13}" + "".join(f"{run:>9}" for run in RUNS) + f"{'peak MiB':>10}")
     for peer in measured_peers:
         times = [_ratio(_seconds(ours, run), _seconds(peer, run)) for run in RUNS]
         memory = _ratio(_peak(ours), _peak(peer))
-        print(f"{peer.tool:<13}{times[0]:>8}{times[1]:>8}{times[2]:>8}{memory:>10}")
+        print(f"{peer.tool:<13}" + "".join(f"{t:>9}" for t in times) + f"{memory:>10}")
+
+
+def print_check_ratio(results: Sequence[ToolResult]) -> None:
+    """What the checks add to a whole build, from this same run."""
+    ours = results[0]
+    check, clean = _seconds(ours, "check"), _seconds(ours, "clean")
+    if check is not None and clean is not None:
+        print(f"site_builder build --clean --check / build --clean: {_ratio(check, clean)}")
 
 
 def _seconds(result: ToolResult, run: str) -> float | None:

@@ -17,13 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from site_builder import __version__
-from site_builder.cache import (
-    amendments_path,
-    build_lock,
-    manifest_path,
-    records_folder,
-    summary_path,
-)
+from site_builder.cache import build_lock
 from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, load_config, theme_dir
 from site_builder.errors import BuildFailed, ConfigError, SiteError
 from site_builder.fresh import BuildResult, no_op
@@ -36,7 +30,6 @@ from site_builder.scaffold import (
     ingest_workflow,
     publish_workflow,
 )
-from site_builder.writer import spare_trails_by, update_site
 
 # Each command imports the stages it runs when it runs: a build with nothing to do
 # must not pay for importing Markdown, Jinja and feedgen (most of its time).
@@ -138,25 +131,12 @@ def _build(
             result, checked = _build_checked(args, config, progress)
         else:
             result, checked = _build_alone(args, config, progress), None
+        from site_builder.indexing import drop_search, index_search  # noqa: PLC0415 - see the imports
+
         if not config.search:
-            _drop_search(config)
+            drop_search(config)
             return result, checked, None
         return result, checked, index_search(config)
-
-
-def build_records(root: Path, output: Path) -> list[Path]:
-    """The files every build that changes ``output`` rewrites or removes."""
-    return [f(root, output) for f in (manifest_path, summary_path, amendments_path)]
-
-
-def _drop_search(config: SiteConfig) -> None:
-    """A build with --no-search publishes what a clean build would: no index. One an
-    earlier build left would search pages the site may no longer have."""
-    from site_builder.search import BUNDLE_DIR, files_below  # noqa: PLC0415 - see the imports
-
-    bundle = config.output_dir / BUNDLE_DIR
-    if bundle.is_dir() and not bundle.is_symlink():
-        update_site(config.output_dir, (), [f"{BUNDLE_DIR}/{rel}" for rel in files_below(bundle)])
 
 
 def _build_checked(
@@ -205,26 +185,6 @@ def _pagefind() -> object:
     from site_builder.search import pagefind_command  # noqa: PLC0415 - see the imports
 
     return pagefind_command()
-
-
-def index_search(config: SiteConfig) -> SearchResult | SiteError | None:
-    """Index the site just built for /search/, unless the index was made after the
-    build now in output/ (``None``); the site stays as built if this fails."""
-    from site_builder.search import index_is_current, index_site, stamp_of  # noqa: PLC0415
-
-    stamp_file = records_folder(config.root, config.output_dir, make=True) / "search.stamp"
-    stamp = stamp_of(build_records(config.root, config.output_dir))
-    if index_is_current(config.output_dir, stamp_file, stamp):
-        return None
-    stamp_file.unlink(missing_ok=True)
-    indexed = index_site(config.output_dir)
-    if isinstance(indexed, SiteError):
-        return indexed
-    # The index is written into the live site, after the build: the spare the next
-    # build stages from must take it from there, or that build would drop it.
-    spare_trails_by(config.output_dir, indexed.changed)
-    stamp_file.write_text(stamp, encoding="utf-8")
-    return indexed
 
 
 def _searched(indexed: SearchResult | SiteError | None) -> int:

@@ -8,8 +8,11 @@ traceback or a file outside ``content/``.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -394,3 +397,32 @@ def test_an_export_with_odd_namespaces_is_read_and_each_item_judged(
         "namespace-edge-cases.xml:45: error: date: this <item> has no post_date, "
         "post_modified or pubDate"
     )
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """Not on stderr, where the import's report is read."""
+
+
+def test_a_feed_is_read_from_its_url(
+    bundled_feeds: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = functools.partial(_QuietHandler, directory=str(bundled_feeds))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        site = new_site(tmp_path / "site")
+        code, out, err = run(capsys, "feed", f"{url}/atom.xml", "--source", str(site))
+        assert code == 0, err
+        assert out.splitlines()[-1] == "Imported 18 posts (0 drafts); none need a human"
+        missing = run(capsys, "feed", f"{url}/nothing.xml", "--source", str(site))
+        assert missing[0] == 2
+        assert (
+            missing[2]
+            == f"nothing.xml: error: cannot fetch the feed: HTTP 404 from {url}/nothing.xml\n"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -71,8 +71,12 @@ def _fetch(url: str) -> tuple[bytes, str]:
                 data += chunk
                 if len(data) > MAX_FEED_BYTES:
                     break
+    except httpx.HTTPStatusError as exc:
+        status = exc.response.status_code
+        raise ConfigError(f"cannot fetch the feed: HTTP {status} from {url}", path=name) from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise ConfigError(f"cannot fetch the feed: {exc}", path=name) from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"cannot fetch the feed: {reason}", path=name) from None
     return _bounded(bytes(data), name), name
 
 

@@ -160,9 +160,15 @@ def test_pelican_sample_imports_with_a_reason_for_each_file_left(
 ) -> None:
     site, out, err = pelican_site
     assert out.splitlines()[-1] == (
-        "Imported 16 posts (3 drafts); 3 need a human: content/another_super_article-fr.rst, "
-        "content/article2-fr.rst, content/pages/jinja2_template.html"
+        "Imported 16 posts (3 drafts); 6 need a human: content/another_super_article-fr.rst, "
+        "content/article2-fr.rst, content/pages/jinja2_template.html, "
+        "content/pages/override_tag_oh.rst, content/pages/override_url_saveas.rst, "
+        "content/pages/test_page.rst"
     )
+    assert (
+        "content/pages/test_page.rst:1: warning: old URL /pages/this-is-a-test-page.html is not "
+        "redirected: a page takes no aliases; it is /this-is-a-test-page/"
+    ) in err
     assert (
         "content/article2-fr.rst: warning: not imported: a translation (fr); "
         "this site has one language"

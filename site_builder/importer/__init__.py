@@ -192,8 +192,12 @@ def _aliased(post: Post, local: Mapping[str, str]) -> tuple[Post, list[SiteError
     wanted = dict.fromkeys(_site_path(a) for a in [*kept, *map(alias_of, post.old_urls)])
     aliases: list[str] = []
     notes: list[SiteError] = []
-    for alias in (a for a in wanted if a and a != f"/articles/{post.slug}/"):
-        if alias == "/" or alias.startswith(_OWN_PATHS) or page_path(alias) in local:
+    new = f"/{post.slug}/" if post.page else f"/articles/{post.slug}/"
+    for alias in (a for a in wanted if a and a != new):
+        if post.page:  # the build redirects articles' old URLs only
+            message = f"old URL {alias} is not redirected: a page takes no aliases; it is {new}"
+            notes.append(SiteWarning(message, path=post.source, line=post.front.start))
+        elif alias == "/" or alias.startswith(_OWN_PATHS) or page_path(alias) in local:
             message = f"old URL {alias} is not redirected: this site has a page there"
             notes.append(ImportNote(message, path=post.source, line=post.front.start))
         else:

@@ -278,7 +278,7 @@ def test_links_from_a_jekyll_site(tmp_path: Path, capsys: pytest.CaptureFixture[
                 "[old](/2020/01/01/first.html), "
                 "[abs](https://old.example.org/2020/01/01/first.html), "
                 "[repo]({{ site.repo }}), [about]({% link about.md %}), "
-                "[team]({% link team.md %}), "
+                "[team]({% link team.md %}), [home]({% link index.md %}), "
                 "[shop](shopify.com), ![chart](/assets/chart.png), "
                 "[up](../../../../etc/passwd), [nowhere](/../../outside.png)\n\n"
                 "```\n[code](/2020/01/01/first.html) stays as written\n```\n"
@@ -292,7 +292,7 @@ def test_links_from_a_jekyll_site(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "[again](/articles/first/), [old](/articles/first/), [abs](/articles/first/), " in second
     assert (
         "[repo](https://git.example.org/x), [about](https://old.example.org/about.html), "
-        "[team](/team/), " in second
+        "[team](/team/), [home](https://old.example.org/index.html), " in second
     )
     assert "[shop](https://shopify.com), ![chart](/assets/chart.png)" in second
     assert "[up](https://old.example.org/etc/passwd)" in second  # never read from outside SRC
@@ -319,7 +319,7 @@ def test_links_from_a_hugo_site(tmp_path: Path, capsys: pytest.CaptureFixture[st
                 "---\ntitle: Second\ndate: 2019-06-01\n---\n\n"
                 '[first]({{< relref "/posts/2019/first" >}}), [main]({{< param "main" >}}), '
                 "[old](https://old.example.org/blog/2019/05/first-post/), "
-                "![a](/img/a.png) ![b](b.png)\n"
+                '![a](/img/a.png) ![b](b.png) [home]({{< ref "/index.md" >}})\n'
             ),
             "content/posts/2019/second/b.png": b"png b",
         },
@@ -329,6 +329,7 @@ def test_links_from_a_hugo_site(tmp_path: Path, capsys: pytest.CaptureFixture[st
     second = text(site, "content/articles/second.md")
     assert "[first](/articles/first/), [main](https://x.org), [old](/articles/first/)" in second
     assert "![a](/img/a.png) ![b](/articles/second/b.png)" in second
+    assert "[home](https://old.example.org/blog/)" in second  # the home page is no post
     assert "aliases:\n- /2019/05/first-post/\n" in text(site, "content/articles/first.md")
     assert (site / "content" / "articles" / "second" / "b.png").read_bytes() == b"png b"
     check(site, capsys)

@@ -164,8 +164,24 @@ def _shortcode(doc: Body, found: re.Match[str], post: Post, refs: Refs) -> tuple
         return image, found.end()
     if opening and (text := _inline(name, _positional(args), post, refs)) is not None:
         return text, found.end()
+    if opening and name in ("ref", "relref") and _positional(args):
+        # Not an imported post: where Hugo put that page, for the link rewriter to send on.
+        guess = _page_url(_positional(args)[0])
+        doc.warn(
+            found.start(),
+            f"{name}: {_positional(args)[0]!r} is not an imported post; {guess} of the old site",
+        )
+        return guess, found.end()
     doc.warn(found.start(), f"Hugo shortcode {shown(found[0])!r} left as text; edit by hand")
     return found[0], found.end()
+
+
+def _page_url(ref: str) -> str:
+    """The URL Hugo gives a content file by default: its path, without ``index`` or
+    the suffix (``/about.md`` → ``/about/``, ``/_index.md`` → ``/``)."""
+    path = ref.split("#", 1)[0].strip("/").rsplit(".", 1)[0]
+    path = path.removesuffix("_index").removesuffix("index").strip("/")
+    return f"/{path}/" if path else "/"
 
 
 def _positional(args: str) -> list[str]:

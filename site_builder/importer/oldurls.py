@@ -169,7 +169,7 @@ class Refs:
         ref = unquote(ref.strip().strip("\"'")).split("#", 1)[0].lower()
         ref = posixpath.normpath("/" + ref).lstrip("/") if ref.strip("./") else ""
         stem = posixpath.splitext(ref)[0].removesuffix("/index").strip("/")
-        if not stem:
+        if not stem or stem == "index":  # the old site's home page, never a post
             return None
         if stem in self.by_file:
             return self.by_file[stem]

@@ -279,6 +279,7 @@ def test_links_from_a_jekyll_site(tmp_path: Path, capsys: pytest.CaptureFixture[
                 "[abs](https://old.example.org/2020/01/01/first.html), "
                 "[repo]({{ site.repo }}), [about]({% link about.md %}), "
                 "[team]({% link team.md %}), [home]({% link index.md %}), "
+                "[gone]({% post_url 2019-12-31-gone %}), "
                 "[shop](shopify.com), ![chart](/assets/chart.png), "
                 "[up](../../../../etc/passwd), [nowhere](/../../outside.png)\n\n"
                 "```\n[code](/2020/01/01/first.html) stays as written\n```\n"
@@ -292,7 +293,8 @@ def test_links_from_a_jekyll_site(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "[again](/articles/first/), [old](/articles/first/), [abs](/articles/first/), " in second
     assert (
         "[repo](https://git.example.org/x), [about](https://old.example.org/about.html), "
-        "[team](/team/), [home](https://old.example.org/index.html), " in second
+        "[team](/team/), [home](https://old.example.org/index.html), "
+        "[gone](https://old.example.org/2019/12/31/gone.html), " in second
     )
     assert "[shop](https://shopify.com), ![chart](/assets/chart.png)" in second
     assert "[up](https://old.example.org/etc/passwd)" in second  # never read from outside SRC
@@ -303,6 +305,10 @@ def test_links_from_a_jekyll_site(tmp_path: Path, capsys: pytest.CaptureFixture[
         "site/content/assets/chart.png",
     ]
     assert "_posts/2020-02-01-second.md:6: warning: link 'shopify.com' has no scheme" in err
+    assert (
+        "_posts/2020-02-01-second.md:6: warning: post_url: '2019-12-31-gone' is not an imported "
+        "post; /2019/12/31/gone.html of the old site"
+    ) in err
     check(site, capsys)
 
 

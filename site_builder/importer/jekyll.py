@@ -243,8 +243,26 @@ def _link(doc: Body, found: re.Match[str], context: _Context) -> str:
     if found["tag"] == "link":
         path = "/" + name.strip("/")
         return path.rsplit(".", 1)[0] + ".html" if path.endswith((".md", ".markdown")) else path
-    doc.warn(found.start(), f"post_url: no imported post is named {name!r}; tag left as text")
-    return found[0]
+    old = _named_url(name.rsplit("/", 1)[-1], _permalink(context.refs.old.params))
+    if old is None:
+        doc.warn(found.start(), f"post_url: no imported post is named {name!r}; tag left as text")
+        return found[0]
+    doc.warn(found.start(), f"post_url: {name!r} is not an imported post; {old} of the old site")
+    return old
+
+
+def _named_url(name: str, pattern: str) -> str | None:
+    """Where the old site put the post ``YYYY-MM-DD-title``, by its permalink rule."""
+    found = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})-(.+)", name)
+    if found is None:
+        return None
+    try:
+        day = datetime(int(found[1]), int(found[2]), int(found[3]))  # noqa: DTZ001 - a day
+    except ValueError:
+        return None
+    title = jekyll_title(found[4])
+    values = date_values(day) | {"title": title, "slug": title.lower(), "name": title}
+    return colon_pattern(pattern, values | {"categories": "", "output_ext": ".html"})
 
 
 def _output(out: str, context: _Context) -> str | None:

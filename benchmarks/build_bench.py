@@ -385,7 +385,10 @@ def _ratio(ours: float | None, theirs: float | None) -> str:
 
 
 def _peak(result: ToolResult) -> float | None:
-    peaks = [row.measurement.peak_mib for row in result.rows if row.measurement.ok]
+    """The highest peak over the builds every tool runs (not Pagefind's index)."""
+    peaks = [
+        row.measurement.peak_mib for row in result.rows if row.measurement.ok and row.run in RUNS
+    ]
     return max(peaks) if peaks else None
 
 

@@ -18,9 +18,11 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import PIPE
 
 from site_builder.errors import ConfigError, SiteError
 
@@ -89,8 +91,13 @@ def _failure(done: subprocess.CompletedProcess[str]) -> SiteError:
     )
 
 
-def make_index(output_dir: Path, *, timeout: float = TIMEOUT) -> Staged | SiteError:
-    """Index the built site in ``output_dir`` beside it; never raises for Pagefind's sake."""
+def make_index(
+    output_dir: Path, *, timeout: float = TIMEOUT, stop: Callable[[], bool] = lambda: False
+) -> Staged | SiteError:
+    """Index the built site in ``output_dir`` beside it; never raises for Pagefind's sake.
+
+    ``stop`` is asked every tenth of a second whether to end Pagefind's run early (the
+    preview stopping: a large site's index takes a minute)."""
     command = pagefind_command()
     if isinstance(command, SiteError):
         return command
@@ -98,7 +105,7 @@ def make_index(output_dir: Path, *, timeout: float = TIMEOUT) -> Staged | SiteEr
     staging = _staging(output_dir)
     run = [*command, "--site", str(output_dir), "--output-path", str(staging)]
     try:
-        done = subprocess.run(run, capture_output=True, text=True, timeout=timeout, check=False)
+        done = _run(run, timeout, stop)
     except (OSError, subprocess.TimeoutExpired) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         return SiteError(f"search: Pagefind could not run: {exc}", hint=INSTALL_HINT)
@@ -107,6 +114,24 @@ def make_index(output_dir: Path, *, timeout: float = TIMEOUT) -> Staged | SiteEr
         return _failure(done)
     found = _INDEXED.search(done.stdout)
     return Staged(staging=staging, pages=int(found[1]) if found else 0)
+
+
+def _run(
+    command: list[str], timeout: float, stop: Callable[[], bool]
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` that ``stop`` can end; raises ``TimeoutExpired`` then too."""
+    deadline = time.monotonic() + timeout
+    with subprocess.Popen(command, stdout=PIPE, stderr=PIPE, text=True) as process:
+        while True:
+            try:
+                out, err = process.communicate(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                if stop() or time.monotonic() > deadline:
+                    process.kill()
+                    process.communicate()
+                    raise
+                continue
+            return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def install_index(output_dir: Path, staged: Staged) -> SearchResult:

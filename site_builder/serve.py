@@ -471,10 +471,10 @@ class PreviewServer:
 
     def _index(self) -> bool:
         """Index the preview beside it, then swap the index in while requests wait."""
-        staged = make_index(self.output_dir)
+        staged = make_index(self.output_dir, stop=self._indexer.stopping)
         if isinstance(staged, SiteError):
             # A rebuild replaced pages under Pagefind's feet: the next run follows.
-            if not self._indexer.pending:
+            if not self._indexer.pending and not self._indexer.stopping():
                 self.log(staged.report())
             return False
         with self._rw.writing():
@@ -531,6 +531,9 @@ class _Indexer:
     @property
     def pending(self) -> bool:
         return self._wanted.is_set()
+
+    def stopping(self) -> bool:
+        return self._stopping
 
     def stop(self) -> None:
         self._stopping = True

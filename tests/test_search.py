@@ -12,6 +12,7 @@ import importlib.util
 import io
 import json
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -322,3 +323,21 @@ def test_searching_harmonyos_in_chromium_finds_the_seed(served: str) -> None:
             )
         finally:
             browser.close()
+
+
+@needs_pagefind
+def test_stopping_the_preview_ends_its_indexing_and_leaves_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    stories = {
+        f"content/articles/s{n}.md": article(f"Story {n}", f"2026-10-{n % 28 + 1:02}")
+        for n in range(150)
+    }
+    write_files(root, {"site.toml": SITE_TOML, **stories})
+    preview = PreviewServer(PreviewOptions(root=root, port=0), clock=lambda: FIXED_NOW, log=print)
+    with preview:
+        assert preview.rebuild()  # Pagefind starts in the background; close() ends it
+    staging = sorted(p.name for p in preview.output_dir.parent.glob(".preview.pagefind-*"))
+    assert staging == []
+    assert not [t.name for t in threading.enumerate() if t.name == "site-builder-search"]
+    running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
+    assert str(preview.output_dir) not in running.stdout  # no Pagefind left running

@@ -192,6 +192,9 @@ class _Checker:
         self._read = read_source
         self._texts: dict[str, str] = {}
         self._targets: dict[str, _Target | None] = {}
+        # URLs that lead to an existing file from every page, with no #fragment: the
+        # site's links to its own pages, repeated on every page (a fifth of a build).
+        self.fine: set[str] = set()
         # Only each page's ids are kept, not its links: a 100,000-page site must fit.
         self.anchors: dict[str, frozenset[str]] = {}
 
@@ -276,8 +279,9 @@ def _check_pages(c: _Checker) -> Iterator[_Problem]:
         first: dict[str, _Ref] = {}
         for ref in page.links:
             first.setdefault(ref.value, ref)  # one report per URL and page is enough
-        for ref in first.values():
-            yield from _check_link(c, path, ref, later)
+        for value, ref in first.items():
+            if value not in c.fine:
+                yield from _check_link(c, path, ref, later)
     for anchor in later:
         yield from _check_anchor(c, anchor)
 
@@ -310,6 +314,8 @@ def _report_link(c: _Checker, page: str, ref: _Ref) -> Callable[..., _Problem]:
 def _check_link(c: _Checker, page: str, ref: _Ref, later: list[_Anchor]) -> Iterator[_Problem]:
     target = c.target(ref.value, page)
     if target is None:
+        if ref.value.startswith(("http:", "https:")):
+            c.fine.add(ref.value)  # another site's: never checked, from any page
         return
     found = _resolve(target.path, c.files) if target.outside is None else None
     if target.outside is not None:
@@ -323,6 +329,8 @@ def _check_link(c: _Checker, page: str, ref: _Ref, later: list[_Anchor]) -> Iter
         )
     elif target.fragment and is_page(found):
         later.append(_Anchor(page, ref, found, target.fragment))
+    elif not target.fragment and ref.value.startswith(("/", "http:", "https:")):
+        c.fine.add(ref.value)  # leads to ``found`` whichever page it is on
 
 
 def _check_anchor(c: _Checker, anchor: _Anchor) -> Iterator[_Problem]:

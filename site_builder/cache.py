@@ -52,8 +52,8 @@ def code_fingerprint(*modules: str) -> str:
     for source in sources:
         name = source.relative_to(package).as_posix()
         digest.update(name.encode() + b"\0" + source.read_bytes())
-    for library in _DISTRIBUTIONS:
-        digest.update(f"{library}={installed_version(_DISTRIBUTIONS[library])}".encode())
+    for library, distribution in _DISTRIBUTIONS.items():
+        digest.update(f"{library}={installed_version(distribution)}".encode())
     return digest.hexdigest()
 
 

@@ -15,11 +15,13 @@ import contextlib
 import http.client
 import io
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,7 +62,8 @@ def clean_build(root: Path, fresh: Path, *options: str) -> dict[str, bytes]:
 @contextlib.contextmanager
 def previewing(root: Path, port: int = 0, said: list[str] | None = None) -> Iterator[str]:
     """``site-builder serve`` as a user starts it, stopped with Ctrl-C at the end;
-    ``said`` gets the lines it printed before it served."""
+    ``said`` gets the lines it printed before it served. A preview that does not
+    serve within WAIT seconds, or does not stop, fails the test instead of hanging it."""
     command = [sys.executable, "-m", "site_builder", "serve", "--source", str(root)]
     process = subprocess.Popen(
         [*command, "--port", str(port), "--jobs", "1"],
@@ -69,15 +72,20 @@ def previewing(root: Path, port: int = 0, said: list[str] | None = None) -> Iter
         stderr=subprocess.PIPE,
         text=True,
     )
-    with process:
-        assert process.stdout is not None
-        while "Serving" not in (line := process.stdout.readline()):
-            assert line, process.communicate()[1]
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    threading.Thread(target=lambda: [*map(lines.put, process.stdout), lines.put("")]).start()
+    try:
+        while "Serving" not in (line := lines.get(timeout=WAIT)):
+            assert line, process.communicate(timeout=WAIT)[1]
             if said is not None:
                 said.append(line)
         yield line.split(" at ", 1)[1].split()[0]
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=WAIT)
+    finally:
+        process.kill()  # nothing, if it stopped; else it must not outlive the test
+        process.wait()
     assert process.returncode == 0, err
 
 

@@ -18,8 +18,8 @@ import pytest
 
 from site_builder import cli
 from site_builder.errors import BuildFailed
-from site_builder.fresh import BuildResult
 from site_builder.events import Events, change_event, inject
+from site_builder.fresh import BuildResult
 from site_builder.serve import (
     PreviewOptions,
     PreviewServer,
@@ -115,7 +115,8 @@ def request(preview: PreviewServer, target: str, method: str = "GET") -> Respons
 def raw_request(preview: PreviewServer, target: bytes) -> Response:
     """Send the request line byte for byte, as no well-behaved client would."""
     with socket.create_connection(("127.0.0.1", preview.port), timeout=WAIT) as sock:
-        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        head = b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        sock.sendall(b"GET " + target + head)
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -321,8 +322,9 @@ def test_a_sub_path_site_is_previewed_under_its_sub_path(make_site: MakeSite) ->
         for root_path in ("/", "/news", "/?q=1"):
             moved = request(preview, root_path)
             assert moved.status == 302, root_path
-            assert moved.headers["location"] == "/news/" + root_path.partition("?")[1] + (
-                root_path.partition("?")[2]
+            assert (
+                moved.headers["location"]
+                == "/news/" + root_path.partition("?")[1] + (root_path.partition("?")[2])
             )
         assert request(preview, "/news/articles/alpha").headers["location"] == (
             "/news/articles/alpha/"

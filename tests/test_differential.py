@@ -503,6 +503,12 @@ class SiteInUse(RuleBasedStateMachine):
             self.damage(data.draw(st.sampled_from(files), label="file"), how)
         self.build(options)
 
+    @rule(options=then)
+    def delete_output(self, options: dict[str, Any] | None) -> None:
+        """``rm -rf output/``, leaving the spare beside it."""
+        shutil.rmtree(self.root / "output", ignore_errors=True)
+        self.build(options)
+
     @staticmethod
     def damage(path: Path, how: str) -> None:
         data = path.read_bytes()
@@ -552,7 +558,10 @@ class SiteInUse(RuleBasedStateMachine):
 
 
 MACRO_EDITS = ("macro", "use", "delete macro", "delete use")
-EDITS = (
+EDITS = (  # the text most often, as editors do
+    "text",
+    "text",
+    "text",
     "text",
     "title",
     "date",

@@ -62,6 +62,17 @@ def content_type(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """One complete HTTP response (live-reload events are streamed instead)."""
+
+    status: int
+    content_type: str
+    body: bytes
+    location: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # more headers: (name, value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Target:
     """What a request path names: a file, a folder without its slash, nothing, or a bad path."""
 

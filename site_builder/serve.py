@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import secrets
 import socket
 import socketserver
 import sys
@@ -45,7 +46,8 @@ from site_builder.events import (
 from site_builder.fresh import BuildResult
 from site_builder.i18n import overlay_title
 from site_builder.live import LiveBuild
-from site_builder.routes import Target, allowed_host, content_type, resolve
+from site_builder.preview_inbox import MAX_FORM, inbox_post, inbox_reply, is_inbox
+from site_builder.routes import Reply, Target, allowed_host, content_type, resolve
 from site_builder.search import BUNDLE_DIR, ENTRY, install_index, make_index
 from site_builder.writer import spare_trails_by
 
@@ -74,16 +76,6 @@ class PreviewOptions:
     future: bool = False
     jobs: int = 1
     strict: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reply:
-    """One complete HTTP response (live-reload events are streamed instead)."""
-
-    status: int
-    content_type: str
-    body: bytes
-    location: str | None = None
 
 
 # --- readers-writer lock -----------------------------------------------------------
@@ -178,6 +170,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._send(self._reply() if self._from_here() else _MISDIRECTED, head=True)
 
+    def do_POST(self) -> None:
+        """The inbox's buttons: the only requests that change anything."""
+        length = self.headers.get("Content-Length", "")
+        if not self._from_here():
+            reply = _MISDIRECTED
+        elif not length.isdigit() or int(length) > MAX_FORM:
+            reply = Reply(status=413, content_type="text/plain; charset=utf-8", body=b"")
+        else:
+            body = self.rfile.read(int(length))
+            host, origin = self.headers.get("Host", ""), self.headers.get("Origin")
+            reply = self.server.preview.post(self.path, host=host, origin=origin, body=body)
+        self.close_connection = reply.status >= 400  # an unread body must not be a request
+        self._send(reply, head=False)
+
     def _from_here(self) -> bool:
         return allowed_host(self.headers.get("Host"), self.server.preview.options.host)
 
@@ -193,6 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         if reply.location is not None:
             self.send_header("Location", reply.location)
+        for name, value in reply.extra:
+            self.send_header(name, value)
         self.end_headers()
         if not head:
             self.wfile.write(reply.body)
@@ -343,6 +351,7 @@ class PreviewServer:
         self.root = options.root.resolve()
         self.output_dir = preview_folder(self.root)
         self.events = Events()
+        self._token = secrets.token_urlsafe(32)  # the inbox's forms carry it (preview_inbox)
         self._rw = _ReadWriteLock()
         self._config: SiteConfig | None = None
         self._live: LiveBuild | None = None
@@ -387,8 +396,25 @@ class PreviewServer:
     def respond(self, target: str) -> Reply:
         """The response for a request target, from one complete build."""
         with self._rw.reading():
+            if is_inbox(urlsplit(target).path, self.base) and self._config is not None:
+                return inbox_reply(self._config, token=self._token, base=self.base)
             found = resolve(self.output_dir, target, self.base)
             return _read_reply(found, self.output_dir, self.events.current(), self.base)
+
+    def post(self, target: str, *, host: str, origin: str | None, body: bytes) -> Reply:
+        """A button of the inbox pressed; the watcher rebuilds after the files move."""
+        config = self._config
+        if not is_inbox(urlsplit(target).path, self.base) or config is None:
+            return Reply(status=404, content_type="text/plain; charset=utf-8", body=b"")
+        return inbox_post(
+            config,
+            token=self._token,
+            base=self.base,
+            host=host,
+            origin=origin,
+            body=body,
+            now=self._clock(),
+        )
 
     def rebuild(
         self,

@@ -191,7 +191,8 @@ def _searched(indexed: SearchResult | SiteError | None) -> int:
     if isinstance(indexed, SiteError):
         report([indexed])
         return EXIT_ERRORS
-    if indexed is not None:  # on stderr, like the progress: stdout is the one summary line
+    # On a terminal only, on stderr, like the progress line: stdout is the one summary line.
+    if indexed is not None and sys.stderr.isatty():
         print(f"Search: indexed {indexed.pages} pages into {indexed.bundle.name}/", file=sys.stderr)
     return EXIT_OK
 

@@ -228,7 +228,7 @@ sys.path.insert(0, {str(REPO)!r})
 from site_builder import cli, writer
 linked = writer._first_spare
 writer._first_spare = lambda *args: (time.sleep(1), linked(*args))
-cli.main(["build", "--source", {str(root)!r}, "--jobs", "1"])
+cli.main(["build", "--source", {str(root)!r}, "--jobs", "1", "--no-search"])
 """
     done = subprocess.run(
         [sys.executable, "-c", slow_disk], capture_output=True, text=True, check=False

@@ -44,7 +44,11 @@ Digests = dict[str, str]
 
 
 def config_text(title: str) -> str:
-    return f'title = "{title}"\nbase_url = "https://kill.example.org/"\ntimezone = "UTC"\n'
+    # No search index: Pagefind runs after the swap, outside what these kills test.
+    return (
+        f'title = "{title}"\nbase_url = "https://kill.example.org/"\ntimezone = "UTC"\n'
+        "search = false\n"
+    )
 
 
 def story(i: int, edited: bool = False, *, text_only: bool = False) -> str:

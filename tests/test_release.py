@@ -89,7 +89,7 @@ def test_a_new_site_from_the_wheel_builds_checks_and_serves(
     pip = (installed / "python", "-m", "pip", "install", "--no-index", "--find-links", dist)
     assert "already satisfied" in run(*pip, "-r", requirements).stdout
     built = run(builder, "build", cwd=site)
-    assert built.stdout.startswith("Built ") and "Search: indexed 1 pages" in built.stderr
+    assert built.stdout.startswith("Built ")
     assert (site / "output/pagefind/pagefind-entry.json").is_file()
     assert 'href="/search/"' in (site / "output/index.html").read_text(encoding="utf-8")
     run(builder, "check", cwd=site)

@@ -59,7 +59,8 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SearchResul
     if not HAS_PAGEFIND:
         pytest.skip("Pagefind is not installed: pip install -e .")
     root = copy_bundled_site(tmp_path_factory.mktemp("search") / "site")
-    assert "Search: indexed 19 pages into pagefind/" in built(root)
+    built(root)
+    assert _indexed_pages(root / "output") == 19  # 18 published stories and the about page
     return root / "output", SearchResult(pages=19, bundle=root / "output" / BUNDLE_DIR)
 
 
@@ -149,7 +150,8 @@ def links_search(page: Path) -> bool:
 @pytest.mark.parametrize("options", [(), ("--search",)])
 def test_a_plain_build_indexes_and_links_search(make_site: MakeSite, options: tuple[str]) -> None:
     root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
-    assert "Search: indexed 1 pages into pagefind/" in built(root, *options)
+    built(root, *options)
+    assert _indexed_pages(root / "output") == 1
     assert (root / "output" / BUNDLE_DIR / "pagefind-ui.js").is_file()
     assert links_search(root / "output/index.html")
 
@@ -158,7 +160,7 @@ def test_a_plain_build_indexes_and_links_search(make_site: MakeSite, options: tu
 def test_no_search_drops_the_index_and_the_link(make_site: MakeSite) -> None:
     root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
     built(root)
-    assert not any("Search" in line for line in built(root, "--no-search"))
+    built(root, "--no-search")
     assert not (root / "output" / BUNDLE_DIR).exists()
     assert not links_search(root / "output/index.html")
     assert not links_search(root / "output/articles/a/index.html")
@@ -172,7 +174,8 @@ def test_search_false_in_site_toml_builds_no_index(make_site: MakeSite) -> None:
     built(root)
     assert not (root / "output" / BUNDLE_DIR).exists()
     assert not links_search(root / "output/index.html")
-    assert "Search: indexed 1 pages into pagefind/" in built(root, "--search")
+    built(root, "--search")
+    assert _indexed_pages(root / "output") == 1
     assert links_search(root / "output/index.html")
 
 
@@ -192,22 +195,31 @@ def test_a_build_with_nothing_to_do_keeps_a_current_index_and_mends_a_missing_on
     root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
     built(root)
     bundle = snapshot(root / "output" / BUNDLE_DIR)
-    again = built(root)
-    assert not any(line.startswith("Search:") for line in again)
-    assert "0 written" in again[-1]
+    made = _entry_inode(root)
+    assert "0 written" in built(root)[-1]
+    assert _entry_inode(root) == made  # Pagefind did not run again
     shutil.rmtree(root / "output" / BUNDLE_DIR)
-    assert "Search: indexed 1 pages into pagefind/" in built(root)
+    built(root)
     assert snapshot(root / "output" / BUNDLE_DIR) == bundle
 
 
 @needs_pagefind
 def test_an_edit_indexes_again(make_site: MakeSite) -> None:
-    root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
+    body = "Quokka facts.\n\nThey smile."
+    root = make_site({"content/articles/a.md": article("A", "2026-11-17", body)})
     built(root)
-    (root / "content/articles/a.md").write_text(article("A", "2026-11-17", "Numbat facts."))
-    assert "Search: indexed 1 pages into pagefind/" in built(root)  # a text edit
+    made = _entry_inode(root)
+    edited = article("A", "2026-11-17", body.replace("smile", "hop"))
+    (root / "content/articles/a.md").write_text(edited, encoding="utf-8")
+    assert built(root)[-1].endswith("text edits only)")
+    assert _entry_inode(root) != made  # indexed again after a text edit
     (root / "content/articles/b.md").write_text(article("B", "2026-11-18", "Bilbies."))
-    assert "Search: indexed 2 pages into pagefind/" in built(root)  # a planned build
+    built(root)
+    assert _indexed_pages(root / "output") == 2  # and after a planned build
+
+
+def _entry_inode(root: Path) -> int:
+    return (root / "output" / BUNDLE_DIR / "pagefind-entry.json").stat().st_ino
 
 
 @needs_pagefind

@@ -153,6 +153,14 @@ _MISDIRECTED = Reply(
 )
 
 
+_NOT_ALLOWED = Reply(
+    status=405,
+    content_type="text/plain; charset=utf-8",
+    body=b"Only the inbox's buttons are sent with POST.\n",
+    extra=(("Allow", "GET, HEAD"),),
+)
+
+
 class _Handler(BaseHTTPRequestHandler):
     """GET and HEAD for files, the reload script and the event stream."""
 
@@ -175,6 +183,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length", "")
         if not self._from_here():
             reply = _MISDIRECTED
+        elif not self.server.preview.takes_posts(self.path):
+            reply = _NOT_ALLOWED
         elif not length.isdigit() or int(length) > MAX_FORM:
             reply = Reply(status=413, content_type="text/plain; charset=utf-8", body=b"")
         else:
@@ -401,10 +411,14 @@ class PreviewServer:
             found = resolve(self.output_dir, target, self.base)
             return _read_reply(found, self.output_dir, self.events.current(), self.base)
 
+    def takes_posts(self, target: str) -> bool:
+        """Whether ``target`` is the inbox, the one page whose buttons POST."""
+        return is_inbox(urlsplit(target).path, self.base)
+
     def post(self, target: str, *, host: str, origin: str | None, body: bytes) -> Reply:
         """A button of the inbox pressed; the watcher rebuilds after the files move."""
         config = self._config
-        if not is_inbox(urlsplit(target).path, self.base) or config is None:
+        if not self.takes_posts(target) or config is None:
             return Reply(status=404, content_type="text/plain; charset=utf-8", body=b"")
         return inbox_post(
             config,

@@ -126,7 +126,7 @@ def test_a_large_or_misdirected_post_is_refused(preview: PreviewServer) -> None:
     origin = {"Origin": f"http://127.0.0.1:{preview.port}"}
     big = f"action=publish&path=x&token={token}&pad=" + "x" * 5_000
     assert call(preview, "POST", inbox_path(preview), big, origin)[0] == 413
-    assert call(preview, "POST", preview.base + "articles/alpha/", "a=b", origin)[0] == 404
+    assert call(preview, "POST", preview.base + "articles/alpha/", "a=b", origin)[0] == 405
     assert (preview.root / DRAFT).is_file()
 
 

@@ -673,7 +673,7 @@ def launch(root: Path, port: int, how: str) -> subprocess.Popen[str]:
 @pytest.mark.parametrize("how", ["run", "cli"])
 def test_ctrl_c_stops_cleanly(make_site: MakeSite, how: str) -> None:
     process = launch(make_site(FILES), 0, how)
-    with process:
+    try:
         assert process.stdout is not None
         while "Serving" not in (line := process.stdout.readline()):
             assert line, process.communicate()[1]
@@ -685,6 +685,9 @@ def test_ctrl_c_stops_cleanly(make_site: MakeSite, how: str) -> None:
         conn.close()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=WAIT)
+    finally:  # a failed assertion must not leave the preview running, and the test waiting
+        process.kill()
+        process.communicate()
     assert process.returncode == 0, err
     assert "Traceback" not in err
     assert out.rstrip().endswith("Stopped.")

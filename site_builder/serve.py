@@ -583,8 +583,11 @@ class _Indexer:
 
 
 def _wait_for_interrupt() -> None:
-    while True:  # sleep, not Event.wait(): Ctrl-C interrupts sleep on every platform
-        time.sleep(3600)
+    # Short sleeps, not one long one: the kernel hands SIGINT to any thread, and Python
+    # raises KeyboardInterrupt in the main thread only when it next runs; a sleep of an
+    # hour missed Ctrl-C whenever the indexer's or the server's thread received it.
+    while True:
+        time.sleep(0.2)
 
 
 def run(

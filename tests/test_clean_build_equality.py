@@ -30,6 +30,7 @@ import pytest
 from site_builder import cli
 from tests.conftest import REPO, copy_bundled_site
 from tests.test_output_safety import snapshot
+from tests.test_serve import site_builder_command
 
 WAIT = 30.0
 PROJECT_URL = "https://user.github.io/project/"
@@ -64,7 +65,7 @@ def previewing(root: Path, port: int = 0, said: list[str] | None = None) -> Iter
     """``site-builder serve`` as a user starts it, stopped with Ctrl-C at the end;
     ``said`` gets the lines it printed before it served. A preview that does not
     serve within WAIT seconds, or does not stop, fails the test instead of hanging it."""
-    command = [sys.executable, "-m", "site_builder", "serve", "--source", str(root)]
+    command = [*site_builder_command(), "serve", "--source", str(root)]
     process = subprocess.Popen(
         [*command, "--port", str(port), "--jobs", "1"],
         cwd=REPO,

@@ -628,6 +628,17 @@ def test_a_saved_file_reaches_the_browser_through_the_watcher(
 
 # --- the process: Ctrl-C and a taken port, as the command line runs it ----------------
 
+# Ctrl-C as a terminal delivers it: a suite run in the background (`&`, nohup) hands
+# its children SIGINT ignored, and Python then never raises KeyboardInterrupt.
+INTERRUPTIBLE = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
+def site_builder_command() -> list[str]:
+    """``python -m site_builder``, interruptible with Ctrl-C however the tests run."""
+    run_module = "import runpy; runpy.run_module('site_builder', run_name='__main__')"
+    return [sys.executable, "-c", INTERRUPTIBLE + run_module]
+
+
 DRIVER = """
 import sys
 from pathlib import Path
@@ -657,10 +668,10 @@ def launch(root: Path, port: int, how: str) -> subprocess.Popen[str]:
     if how == "cli":
         if not hasattr(cli, "cmd_serve"):
             pytest.skip("site-builder serve is not wired into cli.py yet")
-        command = [sys.executable, "-m", "site_builder", "serve", "--source", str(root)]
+        command = [*site_builder_command(), "serve", "--source", str(root)]
         command += ["--port", str(port), "--jobs", "1"]
     else:
-        command = [sys.executable, "-c", DRIVER, str(root), str(port)]
+        command = [sys.executable, "-c", INTERRUPTIBLE + DRIVER, str(root), str(port)]
     return subprocess.Popen(
         command,
         cwd=Path(__file__).resolve().parent.parent,

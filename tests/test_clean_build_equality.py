@@ -74,20 +74,27 @@ def previewing(root: Path, port: int = 0, said: list[str] | None = None) -> Iter
         text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    threading.Thread(target=lambda: [*map(lines.put, process.stdout), lines.put("")]).start()
+    out, err = process.stdout, process.stderr
+    assert out is not None and err is not None
+    # Only this thread reads stdout, to its end: a second reader would race it.
+    reader = threading.Thread(target=lambda: [*map(lines.put, out), lines.put("")])
+    reader.start()
     try:
         while "Serving" not in (line := lines.get(timeout=WAIT)):
-            assert line, process.communicate(timeout=WAIT)[1]
+            assert line, "the preview stopped before it served"
             if said is not None:
                 said.append(line)
         yield line.split(" at ", 1)[1].split()[0]
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=WAIT)
+        process.wait(timeout=WAIT)
     finally:
         process.kill()  # nothing, if it stopped; else it must not outlive the test
         process.wait()
-    assert process.returncode == 0, err
+        reader.join(WAIT)
+        out.close()
+        errors = err.read()
+        err.close()
+    assert process.returncode == 0, errors
 
 
 def fetch(url: str) -> tuple[int, bytes]:

@@ -271,7 +271,8 @@ def amend_manifest(root: Path, output: Path, paths: Iterable[str]) -> None:
     """
     # Each batch starts on a line of its own: the end of a batch that a killed build
     # left cut short is skipped, and never joins the first path of this one.
-    with amendments_path(root, output).open("a", encoding="utf-8") as file:
+    records = records_folder(root, output, make=True)  # .site-builder/ may have been deleted
+    with (records / amendments_path(root, output).name).open("a", encoding="utf-8") as file:
         file.write("".join("\n" + json.dumps(path) for path in paths) + "\n")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -468,6 +469,14 @@ def test_no_change_sends_nothing(served: Served, events: EventStream) -> None:
     served.edit(ALPHA, article("Alpha again", "2026-11-20"))
     assert served.preview.rebuild(f"{ALPHA} changed")
     assert events.next().name == "reload"  # the first event is the real edit
+
+
+def test_an_edit_rebuilds_after_the_cache_folder_was_deleted(served: Served) -> None:
+    """``rm -rf .site-builder`` while the preview runs: the next edit still builds."""
+    shutil.rmtree(served.root / ".site-builder" / "sites")
+    served.edit(ALPHA, article("Alpha, after the cache went", "2026-11-20"))
+    assert served.preview.rebuild(f"{ALPHA} changed", changed=[ALPHA])
+    assert "Alpha, after the cache went" in request(served.preview, "/articles/alpha/").text
 
 
 def test_the_overlay_heading_comes_in_the_site_language(make_site: MakeSite) -> None:

@@ -22,7 +22,7 @@ per_page = 10
 GITIGNORE = "/output/\n/.site-builder/\n"
 
 # The release that made the site, from PyPI. Before a release, a commit is pinned
-# instead (README, "Publishing from CI"); pip reads the other lines as comments.
+# instead (docs/publishing.md, "Pinning site-builder"); pip reads the other lines as comments.
 REQUIREMENTS = f"""\
 site-builder=={__version__}
 # To build with a commit of site-builder that is not on PyPI yet, replace the line

@@ -38,7 +38,7 @@ __all__ = [
     "normalize_date",
 ]
 
-# What this site serves itself (README, "URLs"): an old address there is not redirected.
+# What this site serves itself (docs/urls.md): an old address there is not redirected.
 _OWN_PATHS = (
     "/articles/", "/page/", "/tags/", "/categories/", "/authors/", "/archive/", "/digest/",
     "/feeds/", "/search/", "/static/", "/feed.xml", "/atom.xml", "/feed.json", "/feeds.opml",

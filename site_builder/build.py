@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import threading
 import time
 from collections import defaultdict
@@ -28,23 +27,17 @@ from site_builder.cache import (
     save_manifest,
 )
 from site_builder.config import SiteConfig
-from site_builder.content import load_content
-from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
+from site_builder.content import Content, load_content
+from site_builder.errors import BuildFailed, SiteError, SiteWarning
 from site_builder.fresh import BuildResult, no_op, output_rel, with_ledger_written
+from site_builder.languages import LanguageSite, default_site, place_languages, plan_languages
+from site_builder.ledger import give_ids, ledger_file, save_ledger
 from site_builder.model import Entry, OutputSpec, Progress, Site, no_progress
 from site_builder.outputs import TEMPLATES, OutputGraph, SiteKeys, plan_outputs
-from site_builder.permalinks import (
-    LEDGER_NAME,
-    Placed,
-    Reconciled,
-    Redirect,
-    dump_ledger,
-    parse_ledger,
-    reconcile,
-)
+from site_builder.permalinks import Redirect, dump_ledger
 from site_builder.quick import edit_in_place, remember
 from site_builder.refs import read_page
-from site_builder.site import build_site, entry_url, output_path, visible_entries
+from site_builder.site import build_site, output_path
 from site_builder.templates import check_templates, make_environment
 from site_builder.writer import OutputError, is_owned, spares_aside, update_site, write_site
 
@@ -72,8 +65,9 @@ class Plan:
     entries: tuple[Entry, ...]  # as content/ has them, before the ledger gave them ids
     redirects: tuple[Redirect, ...]
     warnings: tuple[SiteError, ...]
-    ledger: str  # permalinks.json as this build leaves it
+    ledgers: tuple[tuple[str, str], ...]  # permalinks.json (one a language) as left: name, text
     env: jinja2.Environment  # what renders its pages; the preview renders again with it
+    languages: tuple[LanguageSite, ...] = ()  # a multilingual site's, the default first
 
 
 def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
@@ -128,16 +122,16 @@ def _plan(
         cache.close()
     env = make_environment(config)
     problems += check_templates(env, TEMPLATES)
-    entries, known, ledger_problems = _permalinks(content.entries, config, now)
+    if config.languages:
+        return _plan_languages(config, content, problems, now=now, strict=strict)
+    entries, known, ledger_problems = give_ids(content.entries, config, now)
     site, site_problems = build_site(entries, config, now)
     problems += ledger_problems + site_problems
-    errors = [p for p in problems if strict or not isinstance(p, SiteWarning)]
-    if errors or site is None or known is None:
-        raise BuildFailed(errors)
+    _raise_errors(problems, strict, placed=site is not None and known is not None)
+    assert site is not None and known is not None
     specs, keys, graph = plan_outputs(site, env, config, content, known.redirects)
     if duplicates := _duplicate_paths(specs):
         raise BuildFailed(duplicates)
-    warnings = tuple(p for p in problems if isinstance(p, SiteWarning))
     return Plan(
         site=site,
         specs=tuple(specs),
@@ -145,74 +139,50 @@ def _plan(
         graph=graph,
         entries=content.entries,
         redirects=tuple(known.redirects),
-        warnings=warnings,
-        ledger=dump_ledger(known.ledger),
+        warnings=tuple(p for p in problems if isinstance(p, SiteWarning)),
+        ledgers=((ledger_file(config), dump_ledger(known.ledger)),),
         env=env,
     )
 
 
-def _aliases(entry: Entry) -> tuple[tuple[str, ...], list[SiteError]]:
-    value = entry.extra.get("aliases", [])
-    if isinstance(value, list) and all(isinstance(v, str) and v.startswith("/") for v in value):
-        return tuple(value), []
-    line = entry.key_lines.get("aliases", 1)
-    return (), [
-        ContentError(
-            f"aliases: {value!r} is not a list of site paths",
-            path=entry.source_path,
-            line=line,
-            hint="write e.g. aliases: [/2021/08/old-name/]",
-        )
-    ]
+def _raise_errors(problems: Sequence[SiteError], strict: bool, *, placed: bool) -> None:
+    errors = [p for p in problems if strict or not isinstance(p, SiteWarning)]
+    if errors or not placed:
+        raise BuildFailed(errors)
 
 
-def _permalinks(
-    entries: Sequence[Entry], config: SiteConfig, now: datetime
-) -> tuple[list[Entry], Reconciled | None, list[SiteError]]:
-    """Give each published article its permanent feed id from the ledger."""
-    try:
-        ledger_file = config.root / LEDGER_NAME
-        ledger = parse_ledger(ledger_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        ledger = ()
-    except ContentError as exc:
-        return list(entries), None, [exc]
-    shown = [e for e in visible_entries(entries, config, now)[0] if e.kind == "article"]
-    problems: list[SiteError] = []
-    placed = []
-    for entry in shown:
-        aliases, alias_problems = _aliases(entry)
-        problems += alias_problems
-        placed.append(
-            Placed(
-                default_id=config.absolute(entry_url(entry)),
-                source=entry.source_path,
-                url=entry_url(entry),
-                title=entry.title,
-                pinned_id=entry.feed_id,
-                aliases=aliases,
-            )
-        )
-    known = reconcile(placed, ledger)
-    ids = known.ids
-    updated = [
-        replace(e, feed_id=ids[e.source_path]) if e.source_path in ids else e for e in entries
-    ]
-    return updated, known, [*problems, *known.problems]
+def _plan_languages(
+    config: SiteConfig, content: Content, problems: list[SiteError], *, now: datetime, strict: bool
+) -> Plan:
+    """A multilingual site: every language's site, planned into one list of files."""
+    sites, placing_problems = place_languages(config, content, now)
+    problems += placing_problems
+    _raise_errors(problems, strict, placed=len(sites) == 1 + len(config.languages))
+    planned = plan_languages(sites)
+    if duplicates := _duplicate_paths(planned.specs):
+        raise BuildFailed(duplicates)
+    return Plan(
+        site=default_site(sites),
+        specs=tuple(planned.specs),
+        keys=planned.keys,
+        graph=planned.graph,
+        entries=content.entries,
+        redirects=tuple(r for s in sites if not s.config.language_path for r in s.redirects),
+        warnings=tuple(p for p in problems if isinstance(p, SiteWarning)),
+        ledgers=tuple(s.ledger for s in sites),
+        env=planned.env,
+        languages=tuple(sites),
+    )
 
 
-def _save_ledger(config: SiteConfig, text: str) -> bool:
-    """Update permalinks.json only when it changed; say whether it did."""
-    path = config.root / LEDGER_NAME
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    except FileNotFoundError:
-        pass
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temp.write_text(text, encoding="utf-8")
-    temp.replace(path)  # a build killed mid-write must not leave half a ledger
-    return True
+def page_sources(p: Plan) -> dict[str, str]:
+    """Each article's and page's output file → its content file, every language's."""
+    placed = [(s.config.language_path, s.site) for s in p.languages] or [("", p.site)]
+    return {
+        prefix + output_path(a.url): a.source_path
+        for prefix, site in placed
+        for a in (*site.articles, *site.pages)
+    }
 
 
 class _Renderer:
@@ -424,7 +394,7 @@ def build(
         unchanged, inputs = no_op(config, now=now, strict=strict, explain=explain)
         if incremental and unchanged is not None:
             return unchanged
-    if incremental and not force and not explain:
+    if incremental and not force and not explain and not config.languages:
         edited = edit_in_place(config, inputs, now=now, started=started)
         if edited is not None:
             return edited
@@ -510,7 +480,8 @@ def write_planned(
         reads = {name for names in manifest.reads.values() for name in names}
         manifest.parts.update((name, p.keys.part(name)) for name in reads)
         due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
-        if _save_ledger(config, p.ledger):
+        saved = [name for name, text in p.ledgers if save_ledger(config, name, text)]
+        if saved:
             inputs = with_ledger_written(inputs, config)
         # A build with warnings is never skipped: they must be shown again (and --strict'ed).
         manifest = replace(
@@ -521,7 +492,7 @@ def write_planned(
         )
         with _collector_paused():
             save_manifest(config.root, manifest)
-            if manifest.inputs:
+            if manifest.inputs and not p.languages:  # the record knows one language's site
                 remember(config, p.site, p.graph, p.entries, manifest=manifest, inputs=inputs)
         result = result_of(p, written, removed, time.perf_counter() - started)
         notes = tuple(_explain(rel, p, old, result, why_full) for rel in map(output_rel, explain))
@@ -591,7 +562,7 @@ def check_files(
     from site_builder.checks import as_errors, check_site  # noqa: PLC0415
 
     # Problems in a page are reported in the content file it was made from.
-    sources = {output_path(a.url): a.source_path for a in (*p.site.articles, *p.site.pages)}
+    sources = page_sources(p)
     found = [*problems, *check_site(files, config, sources)]
     if strict:
         found = as_errors(found)

@@ -7,7 +7,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,6 +65,21 @@ class FeedSource:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LanguageConfig:
+    """One ``[languages.<code>]`` table: a language besides the default, whose site
+    lives at ``path`` under the site (``de/``) and whose content is in content/<code>/."""
+
+    code: str
+    title: str
+    description: str = ""
+    path: str  # one URL segment and "/": "de/"
+
+
+# Files every language shares: the theme's, and the search index over all of them.
+SHARED_PATHS = ("static/", "pagefind/")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiteConfig:
     """The site's settings and where its files live. Paths are absolute."""
 
@@ -91,10 +106,16 @@ class SiteConfig:
     # A Pagefind index for /search/ (``build --no-search`` turns it off); the theme
     # links Search only when there is one.
     search: bool = True
+    # The languages besides ``language``, each a site under its own path.
+    languages: tuple[LanguageConfig, ...] = ()
+    # Set in one language's config (``for_language``): where its site lives, "de/".
+    language_path: str = ""
 
     @property
     def content_dir(self) -> Path:
-        return self.root / "content"
+        """content/; for another language's site, its folder content/<code>/."""
+        folder = self.root / "content"
+        return folder / self.language if self.language_path else folder
 
     @property
     def templates_dir(self) -> Path:
@@ -116,7 +137,28 @@ class SiteConfig:
 
     def absolute(self, site_path: str) -> str:
         """The full URL of a site-relative path such as ``/articles/x/``."""
-        return self.base_url + site_path.lstrip("/")
+        return self.base_url + self.localized(site_path)
+
+    def localized(self, site_path: str) -> str:
+        """A path of this language's site as a path under the base URL, without "/":
+        another language's pages live under its own path, the shared files do not."""
+        path = site_path.lstrip("/")
+        if self.language_path and not path.startswith(SHARED_PATHS):
+            return self.language_path + path
+        return path
+
+    def for_language(self, code: str) -> SiteConfig:
+        """The config of the site of one of ``languages`` (the default's: itself)."""
+        for other in self.languages:
+            if other.code == code:
+                return replace(
+                    self,
+                    language=code,
+                    title=other.title,
+                    description=other.description,
+                    language_path=other.path,
+                )
+        return self
 
 
 _NOT_OUTPUT = frozenset(
@@ -225,6 +267,51 @@ def _markdown(value: object) -> object:
     return MarkdownOptions(**options)  # type: ignore[arg-type]
 
 
+_LANGUAGE_FIELDS = ("title", "description", "path")
+_SEGMENT = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+class _LanguageProblem(ValueError):
+    """A problem in the ``[languages.<code>]`` table."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _language_table(code: object, table: object) -> LanguageConfig:
+    where = f"languages.{code}"
+    if not isinstance(table, dict):
+        raise _LanguageProblem(
+            f"{where}: expected a table with title, description, path", str(code)
+        )
+    for key in table:
+        if key not in _LANGUAGE_FIELDS:
+            raise _Unknown(f"{where}.{key}", dict.fromkeys(_LANGUAGE_FIELDS))
+    try:
+        name = str(_language(code))
+        path = str(_text("path")(table.get("path", name.lower()))).strip("/")
+        if not _SEGMENT.fullmatch(path):
+            raise ValueError(
+                f"path: {path!r} is not one URL segment of lower-case letters, digits and '-'"
+            )
+        return LanguageConfig(
+            code=name,
+            title=str(_text("title")(table.get("title", ""))),
+            description=str(_text("description")(table.get("description", ""))),
+            path=path + "/",
+        )
+    except ValueError as exc:
+        raise _LanguageProblem(f"{where}: {exc}", str(code)) from None
+
+
+def _languages(value: object) -> object:
+    """``[languages.<code>]`` tables; their titles default to the site's (see _settled)."""
+    table = _table("languages")(value)
+    assert isinstance(table, dict)
+    return tuple(_language_table(code, item) for code, item in table.items())
+
+
 _SOURCE_FIELDS = ("name", "url", "tags", "category")
 
 
@@ -305,6 +392,7 @@ _FIELDS: dict[str, Callable[[object], object]] = {
     "search": _flag("search"),
     "max_article_bytes": _count("max_article_bytes", 1_000, 100_000_000),
     "sources": _sources,
+    "languages": _languages,
 }
 _REQUIRED = ("title", "base_url")
 
@@ -312,7 +400,7 @@ _REQUIRED = ("title", "base_url")
 def _key_line(text: str, key: str) -> int | None:
     """The line that sets ``key``: ``key =``, ``[key]``, or ``b =`` / ``a.b =`` for ``a.b``."""
     names = "|".join(re.escape(k) for k in dict.fromkeys((key, key.rpartition(".")[2])))
-    pattern = rf"^\s*(?:(?:{names})\s*=|\[\s*{re.escape(key)}\s*\])"
+    pattern = rf"^[ \t]*(?:(?:{names})\s*=|\[\s*{re.escape(key)}\s*\])"
     match = re.search(pattern, text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
@@ -360,6 +448,9 @@ def _validate(raw: Mapping[str, Any], text: str) -> tuple[dict[str, object], lis
         except _SourceProblem as exc:
             line = _table_line(text, key, exc.index)
             problems.append(ConfigError(str(exc), path=CONFIG_NAME, line=line))
+        except _LanguageProblem as exc:
+            line = _key_line(text, f"languages.{exc.code}")
+            problems.append(ConfigError(str(exc), path=CONFIG_NAME, line=line))
         except ValueError as exc:
             problems.append(ConfigError(str(exc), path=CONFIG_NAME, line=_key_line(text, key)))
     for key in _REQUIRED:
@@ -372,6 +463,36 @@ def _validate(raw: Mapping[str, Any], text: str) -> tuple[dict[str, object], lis
                 )
             )
     return values, problems
+
+
+def _settled_languages(
+    values: dict[str, object], text: str
+) -> tuple[dict[str, object], list[ConfigError]]:
+    """The other languages with the site's title where they give none; the default
+    language's own table (as Hugo sites have) only renames the default site."""
+    tables = values.get("languages")
+    if not isinstance(tables, tuple):
+        return values, []
+    default = str(values.get("language", "en"))
+    others, problems, paths = [], [], set[str]()
+    for lang in tables:
+        assert isinstance(lang, LanguageConfig)
+        line = _key_line(text, f"languages.{lang.code}")
+        if lang.code == default:
+            values = {**values, "title": lang.title or values.get("title")}
+            values["description"] = lang.description or values.get("description", "")
+            continue
+        if lang.path in paths:
+            problems.append(
+                ConfigError(
+                    f"languages.{lang.code}: path {lang.path!r} is another language's",
+                    path=CONFIG_NAME,
+                    line=line,
+                )
+            )
+        paths.add(lang.path)
+        others.append(replace(lang, title=lang.title or str(values.get("title", ""))))
+    return {**values, "languages": tuple(others)}, problems
 
 
 def _home() -> Path | None:
@@ -438,6 +559,8 @@ def load_config(
     if override:
         raw = {**raw, "base_url": override}
     values, problems = _validate(raw, text)
+    values, language_problems = _settled_languages(values, text)
+    problems += language_problems
     out = (output if output is not None else root / "output").resolve()
     if preview:
         out = preview_folder(root)

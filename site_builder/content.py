@@ -71,7 +71,7 @@ def _read_sources(config: SiteConfig, noted: Mapping[str, tuple[str, str]]) -> _
     if refused := _outside_site(config.content_dir, config):
         found.problems.append(refused)
         return found
-    now = time_ns()
+    now, options = time_ns(), _options(config)
     for path in walk(config.content_dir):
         rel = path.relative_to(config.content_dir).as_posix()
         info = _checked_stat(path, f"content/{rel}", config)
@@ -80,7 +80,7 @@ def _read_sources(config: SiteConfig, noted: Mapping[str, tuple[str, str]]) -> _
         elif path.suffix.lower() != ".md":
             found.assets.append(rel)
         else:
-            _add_source(found, f"content/{rel}", path, info, noted=noted, now=now, config=config)
+            _add_source(found, f"content/{rel}", path, info, noted=noted, now=now, options=options)
     return found
 
 
@@ -97,7 +97,7 @@ def _add_source(
     *,
     noted: Mapping[str, tuple[str, str]],
     now: int,
-    config: SiteConfig,
+    options: _Options,
 ) -> None:
     stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
     known = noted.get(name)
@@ -111,7 +111,7 @@ def _add_source(
             return
     if now - max(info.st_mtime_ns, info.st_ctime_ns) > _RACY_NS:
         found.digests[name] = (stat, digest)
-    key = _cache_key(name, digest, config.timezone, config.markdown.allow_html)
+    key = _cache_key(name, digest, options)
     found.markdown.append((name, key))
 
 
@@ -162,12 +162,14 @@ _RENDERER = ("content", "frontmatter", "markdown", "model")
 _STORE_BATCH = 256  # rendered entries written to the cache at a time, then let go
 
 
-def _cache_key(path: str, digest: str, timezone: str, allow_html: bool) -> str:
+def _cache_key(path: str, digest: str, options: _Options) -> str:
     """Everything a rendered entry depends on: its bytes' ``digest``, name, zone, HTML
-    policy, renderer."""
+    policy, renderer, and the language folders (which tell what kind an entry is)."""
     renderer = code_fingerprint(*_RENDERER)
-    options = f"{OPTIONS_VERSION}\0{renderer}\0{timezone}\0html={allow_html}"
-    return hashlib.sha256(f"{options}\0{path}\0{digest}".encode()).hexdigest()
+    shaped = f"{OPTIONS_VERSION}\0{renderer}\0{options.timezone}\0html={options.allow_html}"
+    if options.languages:  # absent for one language: its cache stays valid
+        shaped += "\0languages=" + ",".join(options.languages)
+    return hashlib.sha256(f"{shaped}\0{path}\0{digest}".encode()).hexdigest()
 
 
 @pickled_by_fields
@@ -178,6 +180,7 @@ class _Options:
     root: Path
     timezone: str
     allow_html: bool
+    languages: tuple[str, ...] = ()  # the folders content/<code>/ of other languages
 
 
 @pickled_by_fields
@@ -225,11 +228,13 @@ def _render_file(options: _Options, name: str) -> Rendered | list[SiteError]:
         data = (options.root / name).read_bytes()
     except OSError as exc:
         return [ContentError(f"cannot read file: {exc.strerror}", path=name)]
-    result = parse_entry(name, data, options.timezone, allow_html=options.allow_html)
+    result = parse_entry(
+        name, data, options.timezone, allow_html=options.allow_html, languages=options.languages
+    )
     if not isinstance(result, Entry):
         return result
     digest = hashlib.sha256(data).hexdigest()
-    key = _cache_key(name, digest, options.timezone, options.allow_html)
+    key = _cache_key(name, digest, options)
     bare = replace(result, body=Body(result.body.digest))
     return key, pickle.dumps(bare, pickle.HIGHEST_PROTOCOL), result.body.held or ""
 
@@ -266,7 +271,8 @@ def _unpickled(value: bytes | None) -> Entry | None:
 
 
 def _options(config: SiteConfig) -> _Options:
-    return _Options(config.root, config.timezone, config.markdown.allow_html)
+    languages = tuple(lang.code for lang in config.languages)
+    return _Options(config.root, config.timezone, config.markdown.allow_html, languages)
 
 
 def load_content(
@@ -423,14 +429,22 @@ def _key_lines(yaml_text: str) -> dict[str, int]:
     return lines
 
 
-def _kind(path: str) -> Literal["article", "page", "digest"]:
+def _kind(path: str, languages: tuple[str, ...]) -> Literal["article", "page", "digest"]:
+    folder, _, rest = path.removeprefix("content/").partition("/")
+    if folder in languages:  # content/de/pages/about.md is the German site's page
+        path = "content/" + rest
     if path.startswith(f"content/{PAGES_DIR}/"):
         return "page"
     return "digest" if path.startswith(f"content/{DIGESTS_DIR}/") else "article"
 
 
 def parse_entry(
-    path: str, data: bytes, timezone: str, *, allow_html: bool = True
+    path: str,
+    data: bytes,
+    timezone: str,
+    *,
+    allow_html: bool = True,
+    languages: tuple[str, ...] = (),
 ) -> Entry | list[SiteError]:
     """One content file → an ``Entry``, or the problems that stop it.
 
@@ -442,7 +456,7 @@ def parse_entry(
     except ContentError as exc:
         return [exc]
     tz = ZoneInfo(timezone)
-    kind = _kind(path)
+    kind = _kind(path, languages)
     file_slug, file_date = _file_defaults(path, tz)
     # A digest introduction needs no title (given, it is the issue's headline) and no date.
     untitled = kind == "digest" and front.meta.get("title") is None

@@ -25,7 +25,7 @@ from site_builder.cache import (
 )
 from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, template_dirs
 from site_builder.errors import SiteError
-from site_builder.permalinks import LEDGER_NAME
+from site_builder.permalinks import LEDGER_NAME, ledger_name
 from site_builder.writer import is_owned, recover
 
 
@@ -71,7 +71,8 @@ def inputs_of(config: SiteConfig, strict: bool) -> Inputs:
 
 
 def _single_files(config: SiteConfig) -> list[Path]:
-    return [config.root / CONFIG_NAME, config.root / LEDGER_NAME]
+    ledgers = [ledger_name(lang.code) for lang in config.languages]
+    return [config.root / name for name in (CONFIG_NAME, LEDGER_NAME, *ledgers)]
 
 
 def with_ledger_written(inputs: Inputs, config: SiteConfig) -> Inputs:

@@ -101,6 +101,8 @@ class LiveBuild:
         self, last: _Last, changed: Sequence[str], now: datetime, started: float
     ) -> BuildResult | None:
         """The build for an edit of articles' text only; None when the edit needs more."""
+        if last.plan.languages:  # its record patches one language's site
+            return None
         if not _only_known_markdown(self.config, changed, last.entries) or _due(last.plan, now):
             return None
         cache = RenderCache(self.config.root)

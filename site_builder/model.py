@@ -305,6 +305,19 @@ class Site:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Alternate:
+    """A page in one of a multilingual site's languages: for ``hreflang`` links, the
+    language switcher and the sitemap."""
+
+    code: str  # as hreflang takes it: "de", "pt-BR"
+    name: str  # in the language itself: "Deutsch"
+    url: str  # absolute
+    path: str  # from the server's root, for links: "/de/articles/x/"
+    translated: bool  # False: the language lacks this page; the URL is its front page
+    current: bool  # the language of the page that shows it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutputSpec:
     """One file of the site: where it goes, what it depends on, how to make it.
 

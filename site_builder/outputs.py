@@ -32,6 +32,7 @@ from site_builder.feeds import (
 from site_builder.i18n import Texts, catalogue_fingerprint
 from site_builder.markdown import pygments_css
 from site_builder.model import (
+    Alternate,
     ArchiveMonth,
     Article,
     Digest,
@@ -730,7 +731,7 @@ def _files(p: _Planner, content: Content) -> None:
 
 def redirect_page(redirect: Redirect, config: SiteConfig, texts: Texts) -> bytes:
     """A page at an article's old address that forwards readers and crawlers to the new one."""
-    target = markupsafe.escape(config.base_path + redirect.target.lstrip("/"))
+    target = markupsafe.escape(config.base_path + config.localized(redirect.target))
     title = markupsafe.escape(redirect.title)
     canonical = markupsafe.escape(config.absolute(redirect.target))
     moved = markupsafe.escape(texts.gettext("%(title)s (moved)", title=redirect.title))
@@ -753,8 +754,13 @@ def plan_outputs(
     config: SiteConfig,
     content: Content,
     redirects: Sequence[Redirect] = (),
+    *,
+    alternates: Callable[[str], Sequence[Alternate]] | None = None,
 ) -> tuple[list[OutputSpec], SiteKeys, OutputGraph]:
-    """Every file of the site, each with its key and a deferred render; and what each shows."""
+    """Every file of the site, each with its key and a deferred render; and what each shows.
+
+    ``alternates``: a multilingual site's pages in every language, for the sitemap
+    (known once every language is planned; the caller keys the sitemap by them)."""
     p = _Planner(site, env, config)
     for redirect in redirects:
         p.add_bytes(
@@ -774,7 +780,7 @@ def plan_outputs(
     p.page("/search/", "search.html", ())
     p.page("/404.html", "404.html", ())
     pages = list(_sitemap_pages(p.specs, site))
-    p.add_bytes("sitemap.xml", lambda: sitemap_xml(pages, config), pages)
+    p.add_bytes("sitemap.xml", lambda: sitemap_xml(pages, config, alternates), pages)
     p.add_bytes("robots.txt", lambda: robots_txt(config))
     _files(p, content)
     p.release()

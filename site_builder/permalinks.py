@@ -17,6 +17,12 @@ from site_builder.errors import ContentError, SiteError
 LEDGER_NAME = "permalinks.json"
 
 
+def ledger_name(language: str = "") -> str:
+    """The ledger of the default language's site, or of another language's: each keeps
+    its own, so that a story may have one id in every language."""
+    return f"permalinks.{language}.json" if language else LEDGER_NAME
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Permalink:
     """One article's identity: its feed id and every URL it has had, oldest first."""
@@ -56,7 +62,7 @@ class Reconciled:
     problems: tuple[SiteError, ...]
 
 
-def parse_ledger(text: str) -> tuple[Permalink, ...]:
+def parse_ledger(text: str, name: str = LEDGER_NAME) -> tuple[Permalink, ...]:
     """The ledger file's entries; an unreadable one is an error, never silently reset."""
     try:
         raw = json.loads(text)
@@ -72,7 +78,7 @@ def parse_ledger(text: str) -> tuple[Permalink, ...]:
     except (ValueError, KeyError, TypeError) as exc:
         raise ContentError(
             f"cannot read the permalink ledger: {exc}",
-            path=LEDGER_NAME,
+            path=name,
             hint="restore it from version control; it keeps feed ids stable",
         ) from None
 

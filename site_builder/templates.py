@@ -138,7 +138,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     env.globals.update(template_functions(texts))  # the same, in fewer steps
 
     def rel(site_path: str) -> str:
-        return config.base_path + site_path.lstrip("/")
+        return config.base_path + config.localized(site_path)
 
     def absolute_links(fragment: str, page_url: str = "/") -> markupsafe.Markup:
         # Trusted HTML from content in, trusted HTML out: only its URLs change.
@@ -155,8 +155,14 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         wrap=wrap_text,
         truncate_words=truncate_words,
     )
-    env.globals.update(config=config, version=__version__, i18n=texts)
+    env.globals.update(config=config, version=__version__, i18n=texts, alternates=_one_language)
     return env
+
+
+def _one_language(page_url: str) -> tuple[()]:
+    """A page's translations (``alternates``): a site in one language has none. A
+    multilingual build sets each language's own (``languages.plan_languages``)."""
+    return ()
 
 
 def wrap_text(text: str, indent: str = "") -> str:

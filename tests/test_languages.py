@@ -16,6 +16,7 @@ import pytest
 
 from site_builder.build import check
 from site_builder.config import load_config
+from site_builder.live import LiveBuild
 from tests.conftest import FIXED_NOW, REPO, SITE_TOML, MakeSite, article, build_at, write_files
 from tests.linkcheck import broken_links
 from tests.test_html_valid import nu_errors
@@ -289,3 +290,53 @@ def test_the_search_index_holds_every_language(bilingual: Path) -> None:
 @pytest.mark.validator
 def test_bilingual_pages_are_valid_html(bilingual: Path) -> None:
     assert nu_errors(bilingual / "output") == []
+
+
+# Each step edits the bilingual site; after each, the incremental build (command line)
+# and the preview's must equal a clean build of the same files.
+STEPS: list[tuple[str, str | None]] = [
+    ("content/de/articles/rust.md", article("Rust 2.0 ist da", "2026-11-20 10:00", tags="[rust]")),
+    ("content/de/articles/only-english.md", article("Auch auf Deutsch", "2026-11-19 11:00")),
+    ("content/articles/rust.md", None),  # the original goes: the German page loses its link
+    ("content/de/articles/neu.md", article("Neu", "2026-11-21", translation_key="py4")),
+    ("content/de/articles/python-vier.md", None),
+    ("content/articles/kurz.md", article("Kurz", "2026-11-22", lang="de", tags="[rust]")),
+    ("content/de/pages/about.md", None),
+    ("content/de/articles/rust.md", article("Rust", "2026-11-23", slug="rost", tags="[go]")),
+]
+
+
+def apply(root: Path, rel: str, text: str | None) -> None:
+    if text is None:
+        (root / rel).unlink()
+    else:
+        write_files(root, {rel: text})
+
+
+def clean_tree(root: Path, tmp: Path) -> dict[str, bytes]:
+    build_at(root, output=tmp / "clean", incremental=False)
+    found = tree(tmp / "clean")
+    shutil.rmtree(tmp / "clean")
+    return found
+
+
+def test_every_edit_across_languages_builds_as_a_clean_build_would(
+    bilingual: Path, tmp_path: Path
+) -> None:
+    for rel, text in STEPS:
+        apply(bilingual, rel, text)
+        build_at(bilingual)
+        assert tree(bilingual / "output") == clean_tree(bilingual, tmp_path), rel
+
+
+def test_the_preview_of_a_bilingual_site_builds_as_a_clean_build_would(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site(FILES, config=BILINGUAL)
+    live = LiveBuild(load_config(root, preview=True))
+    live.rebuild(FIXED_NOW)
+    preview = root / ".site-builder/preview"
+    for rel, text in STEPS:
+        apply(root, rel, text)
+        live.rebuild(FIXED_NOW, [rel])
+        assert tree(preview) == clean_tree(root, tmp_path), rel

@@ -17,9 +17,19 @@ import pytest
 from site_builder.build import check
 from site_builder.config import load_config
 from site_builder.live import LiveBuild
-from tests.conftest import FIXED_NOW, REPO, SITE_TOML, MakeSite, article, build_at, write_files
+from tests.conftest import (
+    FIXED_NOW,
+    REPO,
+    SITE_TOML,
+    MakeSite,
+    article,
+    build_at,
+    copy_bundled_site,
+    write_files,
+)
 from tests.linkcheck import broken_links
 from tests.test_html_valid import nu_errors
+from tests.test_i18n import content_texts, english_left, texts_of, theme_english
 
 BILINGUAL = (
     SITE_TOML
@@ -340,3 +350,51 @@ def test_the_preview_of_a_bilingual_site_builds_as_a_clean_build_would(
         apply(root, rel, text)
         live.rebuild(FIXED_NOW, [rel])
         assert tree(preview) == clean_tree(root, tmp_path), rel
+
+
+@pytest.fixture(scope="module")
+def trilingual(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled site in English, with German and Arabic sites of the same stories."""
+    root = copy_bundled_site(tmp_path_factory.mktemp("trilingual") / "site")
+    with (root / "site.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[languages.de]\ntitle = "Technik-Digest"\n\n[languages.ar]\n')
+    for code in ("de", "ar"):
+        shutil.copytree(root / "content", root / f"content/{code}", ignore=_other_languages)
+    build_at(root)
+    return root / "output"
+
+
+def _other_languages(folder: str, names: list[str]) -> list[str]:
+    return [n for n in names if n in ("de", "ar")]
+
+
+@pytest.mark.parametrize("code", ["de", "ar"])
+def test_another_language_s_pages_show_no_english_theme_string(
+    code: str, trilingual: Path, bundled_output: Path
+) -> None:
+    english = english_left(code)
+    content = content_texts(bundled_output) | {"English", "Deutsch", "العربية"}
+    pages = [*(trilingual / code).rglob("*.html")]
+    assert len(pages) > 60
+    left = sorted(
+        {
+            f"{page.relative_to(trilingual)}: {text!r}"
+            for page in pages
+            for text in texts_of(page)
+            if text not in content and theme_english(text, english, content)
+        }
+    )
+    assert left == []
+    front = (trilingual / code / "index.html").read_text(encoding="utf-8")
+    assert (' dir="rtl"' in front) == (code == "ar")
+    assert "Technik-Digest" in (trilingual / "de/index.html").read_text(encoding="utf-8")
+
+
+def test_every_story_of_the_bundled_site_links_its_two_translations(trilingual: Path) -> None:
+    stories = sorted((trilingual / "articles").glob("*/index.html"))
+    assert len(stories) > 15
+    for page in stories:
+        slug = page.parent.name
+        assert set(hreflang(page)) == {"en", "de", "ar", "x-default"}, slug
+        assert hreflang(page)["ar"] == f"https://digest.example.org/ar/articles/{slug}/"
+    assert list(broken_links(trilingual)) == []

@@ -59,13 +59,15 @@ def feed_origin(value: object) -> FeedOrigin | None:
     """``source_feed`` from an article's extra keys, when it is whole; else none."""
     if not isinstance(value, dict):
         return None
-    texts = {k: value.get(k) for k in ("id", "title", "url", "updated")}
+    texts = {k: value.get(k) for k in ("id", "title", "url")}
     if not all(isinstance(v, str) and v.strip() for v in texts.values()):
         return None
-    try:
-        updated = datetime.fromisoformat(str(texts["updated"]).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    updated = value.get("updated")
+    if not isinstance(updated, datetime):  # YAML reads an unquoted date-time as one
+        try:
+            updated = datetime.fromisoformat(str(updated).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
     return FeedOrigin(
         id=str(texts["id"]).strip(),
         title=str(texts["title"]).strip(),

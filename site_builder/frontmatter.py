@@ -430,9 +430,34 @@ def read_fields(
         image=r.get("image", _as_text),
         draft=r.get("draft", _as_bool, False),
         feed_id=r.get("id", _as_text),
-        extra={k: v for k, v in r.meta.items() if isinstance(k, str) and k not in _KNOWN},
+        extra=_checked_extra(r),
     )
     return (None, r.problems) if r.problems else (fields, [])
+
+
+def _checked_extra(r: _Reader) -> dict[str, object]:
+    """The keys templates and other stages read from ``extra``, checked here so that a
+    broken one is an error with its line, not a feed element or a link silently lost."""
+    r.get("source_feed", lambda v: _as_feed_origin(v, r.tz))
+    r.get("translation_key", _as_text)
+    r.get("lang", _as_text)
+    return {k: v for k, v in r.meta.items() if isinstance(k, str) and k not in _KNOWN}
+
+
+_FEED_ORIGIN_KEYS = frozenset(("id", "title", "url", "updated"))
+
+
+def _as_feed_origin(value: object, tz: tzinfo) -> None:
+    """``source_feed``, as ingest writes it: the feed a story came from."""
+    if not isinstance(value, dict) or set(value) != _FEED_ORIGIN_KEYS:
+        raise _Invalid(
+            "is not the feed a story came from; expected {id, title, url, updated}",
+            "ingest writes it; restore the four keys, or remove source_feed",
+        )
+    _as_text(value["id"])
+    _as_text(value["title"])
+    _as_url(value["url"])
+    parse_date(value["updated"], tz)
 
 
 def _as_slug(value: object) -> str:

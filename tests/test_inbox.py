@@ -248,8 +248,8 @@ def test_a_broken_draft_is_named_and_the_others_are_listed(
     assert err.startswith("content/inbox/bad.md:2:")
 
 
-def test_an_incomplete_source_feed_gives_no_atom_source_and_still_builds(
-    make_site: MakeSite, tmp_path: Path
+def test_a_broken_source_feed_is_an_error_on_its_line_not_a_lost_atom_source(
+    make_site: MakeSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     story = article(
         "Half",
@@ -258,11 +258,16 @@ def test_an_incomplete_source_feed_gives_no_atom_source_and_still_builds(
         source_feed="{id: 'urn:x', title: X, updated: 'not a date', url: 'https://x.example/f'}",
     )
     root = make_site({"content/articles/half.md": story})
+    assert main(["build", "--source", str(root), "--output", str(tmp_path / "out")]) == 1
+    assert "content/articles/half.md:5:14: error: source_feed: " in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    # Written whole, as ingest writes it (the date unquoted, as a hand may): carried.
+    fixed = story.replace("'not a date'", "2026-11-19T08:00:00Z")
+    (root / "content/articles/half.md").write_text(fixed, encoding="utf-8")
     assert main(["build", "--source", str(root), "--output", str(tmp_path / "out")]) == 0
     atom_xml = etree.parse(str(tmp_path / "out" / "atom.xml"))
-    assert list(atom_xml.iter(f"{ATOM}source")) == []
-    rss_feed = feedparser.parse((tmp_path / "out" / "feed.xml").read_bytes())
-    assert rss_feed.entries[0].source == {"href": "https://x.example/a", "title": "x.example"}
+    [source] = atom_xml.iter(f"{ATOM}source")
+    assert source.findtext(f"{ATOM}updated") == "2026-11-19T08:00:00+00:00"
 
 
 @pytest.mark.validator

@@ -258,13 +258,15 @@ def load_manifest(root: Path, output: Path) -> Manifest | None:
     if not _well_formed(manifest):
         return None
     for path in _amended(root, output):
-        if path in manifest.keys:
-            manifest.keys[path] = ""
+        # Also a file written without a plan that this manifest does not list (a moved
+        # story's new page): listed, the next plan removes it if the site no longer has it.
+        manifest.keys[path] = ""
     return manifest
 
 
 def amend_manifest(root: Path, output: Path, paths: Iterable[str]) -> None:
-    """Note files rewritten without a new manifest: their keys in it no longer hold.
+    """Note files rewritten, made or removed without a new manifest: their keys in it
+    no longer hold.
 
     An empty key makes the next planned build render them again, and keeps them
     listed so that it removes them if the site no longer has them.

@@ -88,7 +88,9 @@ def summary(result: BuildResult) -> str:
     changed = f"{len(result.written)} written, {result.skipped} unchanged"
     if result.removed:
         changed += f", {len(result.removed)} removed"
-    if not result.planned:
+    if result.replanned:
+        changed += ", one story placed again"
+    elif not result.planned:
         changed += ", text edits only"
     line = (
         f"Built {result.pages} pages, {result.feeds} feeds, {result.files} other files "

@@ -44,6 +44,7 @@ class BuildResult:
     next_scheduled: datetime | None
     explained: tuple[str, ...] = ()  # for `build --explain PATH`: why each was (not) rebuilt
     planned: bool = True  # False: only the outputs of articles edited in place were made
+    replanned: bool = False  # True: one article's metadata edit was placed in the last plan
 
 
 def no_op(

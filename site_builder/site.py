@@ -16,7 +16,7 @@ from dataclasses import fields, replace
 from datetime import date, datetime, timedelta
 from itertools import repeat
 from pathlib import PurePosixPath
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -227,21 +227,37 @@ def _with_related(articles: list[Article]) -> list[Article]:
             by_tag[term.slug].append(i)
     result = []
     for i, article in enumerate(articles):
-        shared: Counter[int] = Counter()
-        for term in article.tags:
-            members = by_tag[term.slug]
-            at = bisect.bisect_left(members, i)
-            shared.update(members[max(0, at - _RELATED_WINDOW) : at + _RELATED_WINDOW + 1])
-        shared.pop(i, None)
-        related = tuple(articles[j] for j in _most_related(i, shared, articles))
+        slugs = [term.slug for term in article.tags]
+        related = tuple(articles[j] for j in related_at(i, slugs, by_tag, articles))
         result.append(replace(article, related=related))
     return result
+
+
+class Slugged(Protocol):
+    @property
+    def slug(self) -> str: ...
+
+
+def related_at(
+    i: int, tags: Iterable[str], by_tag: Mapping[str, Sequence[int]], posts: Sequence[Slugged]
+) -> list[int]:
+    """The related stories of ``posts[i]`` (newest first, filed under ``tags``), as
+    indices; ``by_tag``: each tag's posts, as indices in order. One story's alone: a
+    build after an edit of one story's tags or date ranks only the stories it affects
+    (``outline``)."""
+    shared: Counter[int] = Counter()
+    for tag in tags:
+        members = by_tag[tag]
+        at = bisect.bisect_left(members, i)
+        shared.update(members[max(0, at - _RELATED_WINDOW) : at + _RELATED_WINDOW + 1])
+    shared.pop(i, None)
+    return _most_related(i, shared, posts)
 
 
 _NEAREST_STEPS = 2 * _RELATED_WINDOW
 
 
-def _most_related(i: int, shared: Counter[int], articles: Sequence[Article]) -> list[int]:
+def _most_related(i: int, shared: Counter[int], articles: Sequence[Slugged]) -> list[int]:
     """The RELATED_COUNT best of ``shared`` by (most tags shared, nearest, slug).
 
     Ranking every candidate was most of the time of placing a large site; only the

@@ -81,15 +81,17 @@ def test_the_newest_story_edited_updates_the_feeds_that_carry_it(
     assert snapshot(site / "output") == clean_build(site, tmp_path)
 
 
-def test_edits_of_what_lists_show_are_planned(site: Path, tmp_path: Path) -> None:
+def test_edits_of_what_lists_show_place_the_story_again(site: Path, tmp_path: Path) -> None:
+    """A new summary or title is on every list of the story: rendered from the outline."""
     edit(site, 3, "First paragraph.", summary="'Another summary.'")
-    assert build_at(site).planned
+    result = build_at(site)
+    assert not result.planned and result.replanned
     assert snapshot(site / "output") == clean_build(site, tmp_path)
     (site / "content/articles/story-3.md").write_text(
         article("Story three, retitled", "2026-11-13 09:00", "First paragraph.", tags="[chips]"),
         encoding="utf-8",
     )
-    assert build_at(site).planned
+    assert build_at(site).replanned
     assert snapshot(site / "output") == clean_build(site, tmp_path)
 
 

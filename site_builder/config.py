@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from site_builder.errors import BuildFailed, ConfigError
@@ -73,6 +73,8 @@ class LanguageConfig:
     title: str
     description: str = ""
     path: str  # one URL segment and "/": "de/"
+    author: str | None = None  # None: the site's
+    copyright: str | None = None
 
 
 # Files every language shares: the theme's, and the search index over all of them.
@@ -147,6 +149,14 @@ class SiteConfig:
             return self.language_path + path
         return path
 
+    def content_url(self, value: str, page_url: str, *, absolute: bool = False) -> str:
+        """A URL written in content (an image in front matter), as the Markdown's are
+        read: from the site's root when it starts with "/" (in every language), from
+        the page when relative, as it is when it has a scheme."""
+        if value.startswith("/") and not value.startswith("//"):
+            return (self.base_url if absolute else self.base_path) + value[1:]
+        return urljoin(self.absolute(page_url), value) if absolute else value
+
     def for_language(self, code: str) -> SiteConfig:
         """The config of the site of one of ``languages`` (the default's: itself)."""
         for other in self.languages:
@@ -156,6 +166,8 @@ class SiteConfig:
                     language=code,
                     title=other.title,
                     description=other.description,
+                    author=self.author if other.author is None else other.author,
+                    copyright=self.copyright if other.copyright is None else other.copyright,
                     language_path=other.path,
                 )
         return self
@@ -267,7 +279,7 @@ def _markdown(value: object) -> object:
     return MarkdownOptions(**options)  # type: ignore[arg-type]
 
 
-_LANGUAGE_FIELDS = ("title", "description", "path")
+_LANGUAGE_FIELDS = ("title", "description", "path", "author", "copyright")
 _SEGMENT = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
@@ -289,17 +301,19 @@ def _language_table(code: object, table: object) -> LanguageConfig:
         if key not in _LANGUAGE_FIELDS:
             raise _Unknown(f"{where}.{key}", dict.fromkeys(_LANGUAGE_FIELDS))
     try:
-        name = str(_language(code))
+        name = str(_language(code)).replace("_", "-")  # as hreflang and <html lang> write it
         path = str(_text("path")(table.get("path", name.lower()))).strip("/")
         if not _SEGMENT.fullmatch(path):
             raise ValueError(
                 f"path: {path!r} is not one URL segment of lower-case letters, digits and '-'"
             )
+        own = {k: str(_text(k)(table[k])) for k in ("author", "copyright") if k in table}
         return LanguageConfig(
             code=name,
             title=str(_text("title")(table.get("title", ""))),
             description=str(_text("description")(table.get("description", ""))),
             path=path + "/",
+            **own,
         )
     except ValueError as exc:
         raise _LanguageProblem(f"{where}: {exc}", str(code)) from None
@@ -481,6 +495,8 @@ def _settled_languages(
         if lang.code == default:
             values = {**values, "title": lang.title or values.get("title")}
             values["description"] = lang.description or values.get("description", "")
+            own = {"author": lang.author, "copyright": lang.copyright}
+            values.update((key, value) for key, value in own.items() if value is not None)
             continue
         if lang.path in paths:
             problems.append(

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 from site_builder import __version__
 from site_builder.config import SiteConfig
@@ -137,7 +136,7 @@ def xml_safe(text: str) -> str:
 
 def article_item(article: Article, config: SiteConfig) -> FeedItem:
     url = config.absolute(article.url)
-    image = urljoin(url, article.image) if article.image else None
+    image = config.content_url(article.image, article.url, absolute=True) if article.image else None
     return FeedItem(
         id=article.feed_id or url,
         title=article.title,

@@ -288,6 +288,13 @@ class Texts:
     def forward(self) -> str:
         return "←" if self.direction == "rtl" else "→"
 
+    @property
+    def comma(self) -> str:
+        """What stands between the items of a list, from CLDR's list patterns: ", ",
+        "、" in Japanese and Chinese, " و" in Arabic."""
+        middle = str(self.locale.list_patterns["standard"]["middle"])
+        return middle.replace("{0}", "").replace("{1}", "")
+
     def translate(self, message: str) -> str:
         """The message in the language, placeholders and all."""
         return self._translations.gettext(message)

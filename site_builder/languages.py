@@ -199,7 +199,9 @@ class Translations:
         code = lang.config.language
         self._configs[code] = lang.config
         self._names[code] = language_name(code)
-        self._pages[code] = {page_url(spec.path) for spec in specs if _is_page(spec.path)}
+        # Not the 404 page: it is no page of the site to link, and is not indexed.
+        pages = {page_url(s.path) for s in specs if _is_page(s.path) and s.path != "404.html"}
+        self._pages[code] = pages
         stories = (*lang.site.articles, *lang.site.pages)
         keyed = [(translation_key(s, lang.config), s.url) for s in stories]
         self._by_key[code] = dict(keyed)

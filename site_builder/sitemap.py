@@ -40,12 +40,13 @@ def _loc(url: str) -> str:
 
 
 def _links(alternates: Sequence[Alternate]) -> str:
-    found = [a for a in alternates if a.translated]
+    found = [(a.code, a.url) for a in alternates if a.translated]
     if len(found) < 2:  # only the page itself
         return ""
+    if alternates[0].translated:  # the default language's, as the pages say too
+        found.append(("x-default", alternates[0].url))
     return "".join(
-        f'<xhtml:link rel="alternate" hreflang="{escape(a.code)}" href="{_loc(a.url)}"/>'
-        for a in found
+        f'<xhtml:link rel="alternate" hreflang="{code}" href="{_loc(url)}"/>' for code, url in found
     )
 
 

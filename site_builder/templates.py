@@ -144,8 +144,12 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         # Trusted HTML from content in, trusted HTML out: only its URLs change.
         return markupsafe.Markup(absolutize(str(fragment), config.absolute(page_url)))
 
+    def content_url(value: str, page_url: str = "/", absolute: bool = False) -> str:
+        return config.content_url(value, page_url, absolute=absolute)
+
     env.filters.update(
         rel=rel,
+        content_url=content_url,
         absolute=config.absolute,
         absolute_links=absolute_links,
         **date_filters(texts, config.tz),

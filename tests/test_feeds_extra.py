@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
@@ -351,3 +351,28 @@ def test_unclosed_quotes_in_pasted_html_cost_time_in_proportion_to_the_text() ->
         "print(map_urls(html, lambda url: 'https://example.org' + url)[-40:])\n"
     )
     assert printed_by(script).endswith("<a href='https://example.org/w'>w</a>")
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("/images/cover.png", "https://user.github.io/news/images/cover.png"),
+        ("cover.png", "https://user.github.io/news/articles/story/cover.png"),
+        ("https://cdn.example.net/c.png", "https://cdn.example.net/c.png"),
+    ],
+)
+def test_an_image_in_front_matter_is_found_where_the_page_shows_it(
+    make_site: MakeSite, image: str, expected: str
+) -> None:
+    # A root-relative image is from the site's root, as the Markdown's links are: on a
+    # site under a sub-path, the feed once dropped the sub-path.
+    config = SITE_TOML.replace("https://test.example.org/", "https://user.github.io/news/")
+    story = article("Story", "2026-11-20", image=f"'{image}'")
+    root = make_site({"content/articles/story.md": story}, config=config)
+    build_at(root)
+    item = json.loads((root / "output/feed.json").read_text(encoding="utf-8"))["items"][0]
+    assert item["image"] == expected
+    page = (root / "output/articles/story/index.html").read_text(encoding="utf-8")
+    assert f'<meta property="og:image" content="{expected}">' in page
+    shown = lxml.html.fromstring(page).find(".//figure[@class='lead-image']/img").get("src")
+    assert urljoin("https://user.github.io/news/articles/story/", shown) == expected

@@ -221,7 +221,7 @@ def test_japanese_pages_have_japanese_dates_weeks_and_plain_text_email(
     archive = (out / "archive" / "index.html").read_text(encoding="utf-8")
     assert ">8月</a>" in archive
     email = (out / "digest" / "2021" / "w34" / "email.txt").read_text(encoding="utf-8")
-    assert "週刊 第 4 号 · 2021年8月23日～29日 · 4 件の記事" in email
+    assert "週刊 第4号 · 2021年8月23日～29日 · 4件の記事" in email
     assert "Read " not in email and "Tags:" not in email
 
 
@@ -281,7 +281,7 @@ def test_japanese_reading_time_counts_characters(make_site: MakeSite) -> None:
     )
     build_at(root)
     page = (root / "output" / "articles" / "long" / "index.html").read_text(encoding="utf-8")
-    minutes = int(re.search(r"(\d+) 分で読めます", page)[1])  # type: ignore[index]
+    minutes = int(re.search(r"(\d+)分で読めます", page)[1])  # type: ignore[index]
     assert 12 <= minutes <= 18
 
 

@@ -79,3 +79,25 @@ def test_an_arabic_article_page_reads_right_to_left(page: object, arabic_site: s
     # Mirrored: the older story starts the line (on the right), its arrow pointing out.
     assert older["x"] > newer["x"]
     assert page.locator(".neighbours .older .dir").inner_text().startswith("→")  # type: ignore[attr-defined]
+
+
+def test_code_in_an_arabic_page_keeps_its_left_to_right_order(
+    page: object, arabic_site: str
+) -> None:
+    page.goto(arabic_site + "articles/linux-turns-30/")  # type: ignore[attr-defined]
+    block = page.locator(".body pre").first  # type: ignore[attr-defined]
+    shown = block.evaluate(
+        "pre => [getComputedStyle(pre).direction, getComputedStyle(pre).textAlign]"
+    )
+    assert shown == ["ltr", "left"]
+    # Its first line starts at the block's left edge, not cut off at the right.
+    line = block.evaluate(
+        """pre => {
+            const text = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT).nextNode();
+            const range = document.createRange();
+            range.setStart(text, 0);
+            range.setEnd(text, 1);
+            return range.getBoundingClientRect().left - pre.getBoundingClientRect().left;
+        }"""
+    )
+    assert 0 <= line < 40

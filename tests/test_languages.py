@@ -45,8 +45,13 @@ FILES = {
         "Rust 2.0 ships", "2026-11-20 09:00", "Rust news.", tags="[rust]"
     ),
     "content/de/articles/rust.md": article(
-        "Rust 2.0 erscheint", "2026-11-20 10:00", "Rust-Nachrichten.", tags="[rust]"
+        "Rust 2.0 erscheint",
+        "2026-11-20 10:00",
+        "Rust-Nachrichten.",
+        tags="[rust]",
+        image="/images/logo.png",  # from the site's root, in every language
     ),
+    "content/images/logo.png": b"\x89PNG\r\n\x1a\n",
     "content/articles/only-english.md": article("Only in English", "2026-11-19 09:00"),
     "content/articles/python.md": article("Python 4 plans", "2026-11-18", translation_key="py4"),
     "content/de/articles/python-vier.md": article(
@@ -117,6 +122,12 @@ def test_translations_link_each_other_and_a_page_without_one_links_home(bilingua
         ("/de/about/", "Deutsch"),
     ]
     assert hreflang(out / "de/tags/rust/index.html")["en"] == f"{SITE}tags/rust/"
+    # The 404 page is no page to link: its switcher leads to the front pages.
+    assert hreflang(out / "de/404.html") == {}
+    assert switcher(out / "de/404.html") == [("/", "English"), ("/de/", "Deutsch")]
+    german = (out / "de/articles/rust/index.html").read_text(encoding="utf-8")
+    assert '<img src="/images/logo.png"' in german
+    assert f'<meta property="og:image" content="{SITE}images/logo.png">' in german
 
 
 def test_the_sitemaps_list_every_translation_and_robots_names_them(bilingual: Path) -> None:
@@ -129,7 +140,11 @@ def test_the_sitemaps_list_every_translation_and_robots_names_them(bilingual: Pa
     assert {(x.get("hreflang"), x.get("href")) for x in links} == {
         ("en", f"{SITE}articles/rust/"),
         ("de", f"{SITE}de/articles/rust/"),
+        ("x-default", f"{SITE}articles/rust/"),
     }
+    keyed = by_loc[f"{SITE}de/articles/python-vier/"]
+    assert len(keyed.findall("x:link", ns)) == 3
+    assert by_loc.get(f"{SITE}de/404.html") is None
     robots = (out / "robots.txt").read_text(encoding="utf-8")
     assert f"Sitemap: {SITE}sitemap.xml\nSitemap: {SITE}de/sitemap.xml\n" in robots
     assert not (out / "de/robots.txt").exists()

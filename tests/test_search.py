@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import http.client
 import importlib.util
 import io
@@ -23,9 +24,10 @@ from typing import Any
 
 import pytest
 
+from site_builder import search
 from site_builder.cli import main
 from site_builder.errors import ConfigError
-from site_builder.search import BUNDLE_DIR, SearchResult, index_site
+from site_builder.search import BUNDLE_DIR, ENTRY, SearchResult, index_site, survey
 from site_builder.serve import PreviewOptions, PreviewServer
 from tests.conftest import (
     FIXED_NOW,
@@ -296,8 +298,14 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def served(indexed: tuple[Path, SearchResult]) -> Iterator[str]:
-    """The indexed site over real HTTP (Pagefind fetches its index; file:// cannot)."""
-    handler = functools.partial(_Quiet, directory=str(indexed[0]))
+    with serving(indexed[0]) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """A built site over real HTTP (Pagefind fetches its index; file:// cannot)."""
+    handler = functools.partial(_Quiet, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -353,3 +361,300 @@ def test_stopping_the_preview_ends_its_indexing_and_leaves_nothing(tmp_path: Pat
     assert not [t.name for t in threading.enumerate() if t.name == "site-builder-search"]
     running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
     assert str(preview.output_dir) not in running.stdout  # no Pagefind left running
+
+
+# --- what Pagefind reads, and when it need not run ------------------------------------
+
+
+def fragments(output: Path) -> dict[str, dict[str, Any]]:
+    """Each indexed page as the index stores it (its words, title, headings), by URL."""
+    found = {}
+    for path in (output / BUNDLE_DIR / "fragment").iterdir():
+        data = gzip.decompress(path.read_bytes())
+        assert data.startswith(b"pagefind_dcd")
+        record = json.loads(data[len(b"pagefind_dcd") :])
+        found[record["url"]] = record
+    return found
+
+
+def pagefind_reading_everything(output: Path, into: Path) -> dict[str, bytes]:
+    """The index Pagefind makes of every HTML file in ``output``, its entry file's
+    languages sorted (Pagefind lists them in an order of each run's own)."""
+    command = [sys.executable, "-m", "pagefind", "--site", str(output), "--output-path", str(into)]
+    subprocess.run(command, check=True, capture_output=True)
+    entry = json.loads((into / ENTRY).read_bytes())
+    entry["languages"] = dict(sorted(entry["languages"].items()))
+    sorted_entry = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    return {**snapshot(into), ENTRY: sorted_entry.encode()}
+
+
+def _page(words: str, *, marked: bool, lang: str = "en") -> str:
+    body = " data-pagefind-body" if marked else ""
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><title>{words}</title></head><body>'
+        f"<nav>Menu Archive Tags</nav><main{body}><h1>{words}</h1>"
+        f'<h2 id="more">More on {words}</h2><p>{words} in a paragraph.</p></main></body></html>'
+    )
+
+
+# Marked pages beside lists: in a folder of their own, among a few lists, alone among
+# many, at the top, under names a glob would read as patterns, in a second language.
+MIXED = {
+    "index.html": _page("Front page", marked=False),
+    "page.html": _page("Top marked page", marked=True),
+    "about/index.html": _page("About us", marked=True),
+    "articles/index.html": _page("All articles", marked=False),
+    **{f"articles/s{n}/index.html": _page(f"Story number{n}", marked=True) for n in range(9)},
+    "notes/x.html": _page("Lone note", marked=True),
+    **{f"notes/list-{n}.html": _page(f"Note list {n}", marked=False) for n in range(3)},
+    "tags/{a,b}[*]/index.html": _page("Braced folder", marked=True),
+    "tags/t1/index.html": _page("Tag one", marked=False),
+    "tags/t2/index.html": _page("Tag two", marked=False),
+    "caf\u00e9 & co/index.html": _page("Accented folder", marked=True),
+    "de/index.html": _page("Startseite", marked=False, lang="de"),
+    "de/artikel/eins/index.html": _page("Erster Artikel", marked=True, lang="de"),
+    "feeds/feed.xml": "<rss/>",
+}
+
+
+@needs_pagefind
+def test_reading_only_what_holds_marked_pages_makes_the_index_reading_everything_does(
+    tmp_path: Path,
+) -> None:
+    write_files(tmp_path / "out", MIXED)
+    pages = survey(tmp_path / "out")
+    assert pages.marked == 15
+    assert pages.glob == (
+        "{page.html,about/**/*.html,articles/**/*.html,caf????co/**/*.html,"
+        "de/artikel/**/*.html,notes/x.html,tags/?a?b????/**/*.html}"
+    )
+    result = index_site(tmp_path / "out", pages=pages)
+    assert isinstance(result, SearchResult) and result.pages == 15
+    made = snapshot(tmp_path / "out" / BUNDLE_DIR)
+    assert made == pagefind_reading_everything(tmp_path / "out", tmp_path / "everything")
+
+
+@needs_pagefind
+def test_the_bundled_sites_index_is_the_one_reading_every_page_makes(
+    indexed: tuple[Path, SearchResult], tmp_path: Path
+) -> None:
+    output = indexed[0]
+    assert survey(output).glob == "{about/**/*.html,articles/**/*.html}"
+    everything = pagefind_reading_everything(output, tmp_path / "everything")
+    assert snapshot(output / BUNDLE_DIR) == everything
+
+
+@needs_pagefind
+def test_with_no_page_marked_every_page_is_read_and_indexed(tmp_path: Path) -> None:
+    unmarked = {rel: text.replace(" data-pagefind-body", "") for rel, text in MIXED.items()}
+    write_files(tmp_path / "out", unmarked)
+    pages = survey(tmp_path / "out")
+    assert pages.marked == 0 and pages.glob is None
+    result = index_site(tmp_path / "out", pages=pages)
+    assert isinstance(result, SearchResult) and result.pages == 23
+    made = snapshot(tmp_path / "out" / BUNDLE_DIR)
+    assert made == pagefind_reading_everything(tmp_path / "out", tmp_path / "everything")
+
+
+@needs_pagefind
+def test_pages_that_only_mention_the_attribute_are_indexed_as_reading_everything_does(
+    tmp_path: Path,
+) -> None:
+    """Two stories about Pagefind quote the attribute; no element has it."""
+    mention = "<code>&lt;main data-pagefind-body&gt;</code>"
+    files = {rel: text.replace(" data-pagefind-body", "") for rel, text in MIXED.items()}
+    files["articles/s1/index.html"] = _page(f"Story one {mention}", marked=False)
+    files["notes/x.html"] = _page(f"Lone note {mention}", marked=False)
+    write_files(tmp_path / "out", files)
+    pages = survey(tmp_path / "out")
+    assert pages.marked == 2 and pages.glob is not None
+    result = index_site(tmp_path / "out", pages=pages)
+    assert isinstance(result, SearchResult) and result.pages == 23
+    assert result.made_from == ""  # not the two pages' digest: every page was read
+    made = snapshot(tmp_path / "out" / BUNDLE_DIR)
+    assert made == pagefind_reading_everything(tmp_path / "out", tmp_path / "everything")
+
+
+@needs_pagefind
+def test_an_index_made_again_says_only_the_files_whose_bytes_changed(tmp_path: Path) -> None:
+    """What the spare must copy after indexing: most of an index is as it was."""
+    write_files(tmp_path / "out", MIXED)
+    first = index_site(tmp_path / "out")
+    assert isinstance(first, SearchResult) and len(first.changed) > 30
+    again = index_site(tmp_path / "out")
+    assert isinstance(again, SearchResult) and again.changed == ()
+    write_files(tmp_path / "out", {"notes/x.html": _page("Lone note, edited", marked=True)})
+    edited = index_site(tmp_path / "out")
+    assert isinstance(edited, SearchResult)
+    fragments_changed = [rel for rel in edited.changed if "/fragment/" in rel]
+    assert len(fragments_changed) == 2  # the note's old fragment out, its new one in
+    assert "pagefind/pagefind-ui.js" not in edited.changed
+    assert "pagefind/wasm.de.pagefind" not in edited.changed
+
+
+@needs_pagefind
+def test_the_same_pages_in_two_languages_give_the_same_bytes_every_time(tmp_path: Path) -> None:
+    write_files(tmp_path / "out", MIXED)
+    made = []
+    for _ in range(6):  # Pagefind's own order of the languages is one of two, by chance
+        assert isinstance(index_site(tmp_path / "out"), SearchResult)
+        made.append((tmp_path / "out" / BUNDLE_DIR / ENTRY).read_bytes())
+    assert len(set(made)) == 1
+    assert made[0].index(b'"de":') < made[0].index(b'"en":')
+
+
+@needs_pagefind
+def test_an_edit_puts_its_words_in_the_index_and_takes_the_old_ones_out(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site(
+        {
+            "content/articles/a.md": article("Quokkas", "2026-11-17", "Quokkas smile widely."),
+            "content/articles/b.md": article("Bilbies", "2026-11-18", "Bilbies dig burrows."),
+        }
+    )
+    built(root)
+    before = fragments(root / "output")
+    (root / "content/articles/a.md").write_text(
+        article("Quokkas", "2026-11-17", "Quokkas hop on Rottnest."), encoding="utf-8"
+    )
+    built(root)
+    after = fragments(root / "output")
+    assert "Rottnest" in after["/articles/a/"]["content"]
+    assert "widely" not in after["/articles/a/"]["content"]
+    assert after["/articles/b/"] == before["/articles/b/"]
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root / "content", fresh / "content")
+    shutil.copy2(root / "site.toml", fresh / "site.toml")
+    built(fresh)
+    assert snapshot(root / "output" / BUNDLE_DIR) == snapshot(fresh / "output" / BUNDLE_DIR)
+
+
+def pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every Pagefind command run from now on (each still runs)."""
+    runs: list[list[str]] = []
+    real = search._run
+
+    def run(command: list[str], *args: Any) -> subprocess.CompletedProcess[str]:
+        runs.append(command)
+        return real(command, *args)
+
+    monkeypatch.setattr(search, "_run", run)
+    return runs
+
+
+DIGEST_INTRO = "---\ntitle: A week of marsupials\n---\n\n{}\n"
+
+
+@needs_pagefind
+def test_a_build_that_changes_no_indexed_page_does_not_run_pagefind(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit of a digest's introduction changes lists and the digest, no story."""
+    root = make_site(
+        {
+            "content/articles/a.md": article("Quokkas", "2026-11-17", "Quokkas smile."),
+            "content/digests/2026-w47.md": DIGEST_INTRO.format("Quokkas, mostly."),
+        }
+    )
+    runs = pagefind_runs(monkeypatch)
+    built(root)
+    assert len(runs) == 1
+    intro = DIGEST_INTRO.format("Quokkas and bilbies.")
+    (root / "content/digests/2026-w47.md").write_text(intro, encoding="utf-8")
+    assert "0 written" not in built(root)[-1]
+    assert len(runs) == 1  # the stories are as they were: Pagefind would make the same
+    assert "0 written" in built(root)[-1]
+    assert len(runs) == 1
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root / "content", fresh / "content")
+    shutil.copy2(root / "site.toml", fresh / "site.toml")
+    built(fresh)
+    assert snapshot(root / "output") == snapshot(fresh / "output")
+
+
+@needs_pagefind
+def test_another_pagefind_indexes_again_though_no_page_changed(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site({"content/articles/a.md": article("A", "2026-11-17", "Quokka facts.")})
+    built(root)
+    made = _entry_inode(root)
+    real = search._version
+    monkeypatch.setattr(
+        search, "_version", lambda name: "9.9.9" if name == "pagefind" else real(name)
+    )
+    assert "0 written" in built(root)[-1]
+    assert _entry_inode(root) != made  # an upgraded Pagefind does not trust the old index
+    again = _entry_inode(root)
+    built(root)
+    assert _entry_inode(root) == again
+
+
+@needs_pagefind
+def test_pagefind_run_otherwise_indexes_again_though_no_page_changed(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site({"content/articles/a.md": article("Quokkas", "2026-11-17", "They smile.")})
+    built(root)
+    made = snapshot(root / "output" / BUNDLE_DIR)
+    monkeypatch.setattr(search, "PAGEFIND_OPTIONS", ("--exclude-selectors", "h1"))
+    built(root)
+    assert snapshot(root / "output" / BUNDLE_DIR) != made
+    assert "Quokkas" not in fragments(root / "output")["/articles/a/"]["content"]
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as driver:
+        try:
+            browser = driver.chromium.launch(
+                executable_path=shutil.which("chromium") or None, args=CHROMIUM_ARGS
+            )
+        except sync_api.Error as exc:
+            pytest.skip(f"no Chromium to drive: {exc.message.splitlines()[0]}")
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def titles_found(browser: Any, site: str, query: str) -> list[str]:
+    """The titles /search/ lists for ``query``, once Pagefind has said how many."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    try:
+        page.goto(site + "search/")
+        page.locator(".pagefind-ui__search-input").fill(query)
+        message = page.locator(".pagefind-ui__message")
+        expect(message).to_have_text(re.compile(rf"results? for {query}"), timeout=20_000)
+        said = message.inner_text().split()[0]
+        links = page.locator(".pagefind-ui__result-link")
+        expect(links).to_have_count(0 if said == "No" else int(said))
+        return sorted(links.all_inner_texts())
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@needs_pagefind
+def test_after_an_edit_chromium_finds_the_new_word_and_not_the_old(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/articles/a.md": article("Quokkas", "2026-11-17", "Quokkas smile widely."),
+            "content/articles/b.md": article("Bilbies", "2026-11-18", "Bilbies dig burrows."),
+        }
+    )
+    built(root)
+    (root / "content/articles/a.md").write_text(
+        article("Quokkas", "2026-11-17", "Quokkas hop on Rottnest."), encoding="utf-8"
+    )
+    built(root)
+    with serving(root / "output") as site, chromium() as browser:
+        assert titles_found(browser, site, "Rottnest") == ["Quokkas"]
+        assert titles_found(browser, site, "widely") == []
+        assert titles_found(browser, site, "burrows") == ["Bilbies"]

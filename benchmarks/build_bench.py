@@ -118,19 +118,19 @@ def build_site_builder(
     return run_measured(command, cwd=site, output=output, log=log)
 
 
+# What `build` runs after a build that changed pages (site_builder/search.py): read
+# the site for the pages marked for search, then Pagefind on the folders holding them.
+INDEX_SCRIPT = (
+    "import sys; from pathlib import Path; from site_builder.search import index_site; "
+    "result = index_site(Path(sys.argv[1])); print(result); sys.exit(isinstance(result, Exception))"
+)
+
+
 def index_site_builder(site: Path, log: Path) -> tuple[Measurement, tuple[Path, ...]]:
-    """Pagefind on SITE/output, as `build` runs it, into a folder beside it."""
-    index = site / "pagefind-index"
-    command = [
-        sys.executable,
-        "-m",
-        "pagefind",
-        "--site",
-        str(site / "output"),
-        "--output-path",
-        str(index),
-    ]
-    return run_measured(command, cwd=site, output=index, log=log)
+    """Indexing SITE/output as `build` does, into SITE/output/pagefind/."""
+    output = site / "output"
+    command = [sys.executable, "-c", INDEX_SCRIPT, str(output)]
+    return run_measured(command, cwd=site, output=output / "pagefind", log=log)
 
 
 def site_builder_version() -> str:

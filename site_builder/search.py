@@ -106,15 +106,21 @@ def survey(output_dir: Path, *, salt: str = "") -> Pages:
 
 def _html_files(output_dir: Path) -> Iterator[tuple[str, str]]:
     """(path relative to ``output_dir``, path) of each HTML file Pagefind could read."""
-    top = str(output_dir)
-    for dirpath, dirnames, filenames in os.walk(top):
-        if dirpath == top and BUNDLE_DIR in dirnames:
-            dirnames.remove(BUNDLE_DIR)  # the index's own files
-        folder = os.path.relpath(dirpath, top).replace(os.sep, "/")
-        prefix = "" if folder == "." else f"{folder}/"
-        for name in filenames:
-            if name.endswith(".html"):  # Pagefind's own default glob: **/*.{html}
-                yield prefix + name, os.path.join(dirpath, name)  # noqa: PTH118 - many
+    for rel, path in _walk(str(output_dir), skip=BUNDLE_DIR):  # not the index's own files
+        if rel.endswith(".html"):  # Pagefind's own default glob: **/*.{html}
+            yield rel, path
+
+
+def _walk(folder: str, prefix: str = "", *, skip: str = "") -> Iterator[tuple[str, str]]:
+    """(path relative to the top, path) of every file below ``folder`` but ``skip``;
+    folders a symlink names are not entered. Strings, not ``Path``: a site has
+    thousands of folders, and pathlib took longer than reading the pages."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False):
+                yield prefix + entry.name, entry.path
+            elif entry.name != skip:
+                yield from _walk(entry.path, f"{prefix}{entry.name}/")
 
 
 def _scan(output_dir: Path) -> tuple[dict[str, bytes], set[str]]:
@@ -346,7 +352,8 @@ def index_site(
 
 
 def files_below(folder: Path) -> set[str]:
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    """Every file's path relative to ``folder``; none if it is not a folder."""
+    return {rel for rel, _ in _walk(str(folder))} if folder.is_dir() else set()
 
 
 def stamp_of(records: Sequence[Path], *, salt: str = "") -> str:

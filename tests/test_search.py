@@ -550,7 +550,9 @@ DIGEST_INTRO = "---\ntitle: A week of marsupials\n---\n\n{}\n"
 def test_a_build_that_changes_no_indexed_page_does_not_run_pagefind(
     make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An edit of a digest's introduction changes lists and the digest, no story."""
+    """An edit of a digest's introduction changes lists and the digest, no story. It
+    follows a story's edit: the build stages from the spare, which must have the index
+    that edit made, or the index in output/ would not be the one its record names."""
     root = make_site(
         {
             "content/articles/a.md": article("Quokkas", "2026-11-17", "Quokkas smile."),
@@ -559,13 +561,16 @@ def test_a_build_that_changes_no_indexed_page_does_not_run_pagefind(
     )
     runs = pagefind_runs(monkeypatch)
     built(root)
-    assert len(runs) == 1
+    story = article("Quokkas", "2026-11-17", "Quokkas hop.")
+    (root / "content/articles/a.md").write_text(story, encoding="utf-8")
+    built(root)
+    assert len(runs) == 2
     intro = DIGEST_INTRO.format("Quokkas and bilbies.")
     (root / "content/digests/2026-w47.md").write_text(intro, encoding="utf-8")
     assert "0 written" not in built(root)[-1]
-    assert len(runs) == 1  # the stories are as they were: Pagefind would make the same
+    assert len(runs) == 2  # the stories are as they were: Pagefind would make the same
     assert "0 written" in built(root)[-1]
-    assert len(runs) == 1
+    assert len(runs) == 2
     fresh = tmp_path / "fresh"
     shutil.copytree(root / "content", fresh / "content")
     shutil.copy2(root / "site.toml", fresh / "site.toml")

@@ -12,8 +12,11 @@ each list, its terms' pages, its months and issues, and the site-wide indexes.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import NamedTuple
 
 from site_builder.config import SiteConfig
@@ -24,11 +27,12 @@ from site_builder.outline import (
     IssueKind,
     Outline,
     Placed,
+    Spot,
     issue_members,
     listings,
     months,
 )
-from site_builder.site import output_path, paginate
+from site_builder.site import _period, output_path, paginate
 
 KINDS: tuple[IssueKind, IssueKind] = ("weekly", "daily")  # as /digest/ lists them
 LATEST = 10  # Site.latest
@@ -52,7 +56,8 @@ class Impact:
     units: tuple[Unit, ...]
     written: frozenset[str]
     removed: frozenset[str]
-    paths: frozenset[str]
+    paths: frozenset[str] | None  # None: the same as before (then not read)
+    old_paths: frozenset[str] | None = None  # before the edit, when ``paths`` is given
 
 
 class View:
@@ -61,32 +66,68 @@ class View:
     def __init__(self, outline: Outline, config: SiteConfig) -> None:
         self.outline, self.config, self.order = outline, config, outline.order
         self.index = {s: i for i, s in enumerate(outline.order)}
+        # Newest first, so each month's and issue's stories follow one another: found
+        # by bisection. Not where a zone's clocks went back over midnight.
+        self._days = [-outline.spots[s].day for s in outline.order]
+        self._dated = all(a <= b for a, b in itertools.pairwise(self._days))
         self._listings: dict[int, dict[str, list[str]]] = {}
+        self._lists: dict[tuple[int, str], list[str]] = {}
         self._months: dict[tuple[int, int], list[str]] | None = None
-        self._members: dict[str, dict[str, list[str]]] = {}
+        self._issues = {k: {d.key: d for d in outline.issues[k]} for k in outline.issues}
         self._pages: dict[str, tuple[Page[str], ...]] = {}
 
+    def prepare(self, wanted: Iterable[tuple[int, str]]) -> None:
+        """Make the lists of the ``wanted`` terms (taxonomy, slug), in one pass."""
+        found: dict[tuple[int, str], list[str]] = {w: [] for w in wanted}
+        spots = self.outline.spots
+        for source in self.order:
+            for k, slugs in enumerate(spots[source].terms):
+                for slug in slugs:
+                    if (k, slug) in found:
+                        found[(k, slug)].append(source)
+        self._lists.update(found)
+
     def listing(self, taxonomy: int, slug: str) -> list[str]:
-        if taxonomy not in self._listings:
-            self._listings[taxonomy] = listings(self.outline, taxonomy)
-        return self._listings[taxonomy].get(slug, [])
+        if (taxonomy, slug) not in self._lists:
+            self._lists[(taxonomy, slug)] = self.listings(taxonomy).get(slug, [])
+        return self._lists[(taxonomy, slug)]
 
     def listings(self, taxonomy: int) -> dict[str, list[str]]:
-        self.listing(taxonomy, "")
-        return dict(sorted(self._listings[taxonomy].items()))
+        """Every list of the taxonomy, by slug."""
+        if taxonomy not in self._listings:
+            self._listings[taxonomy] = dict(sorted(listings(self.outline, taxonomy).items()))
+        return self._listings[taxonomy]
+
+    def weekly_head(self) -> set[str]:
+        """The keys of the weekly issues the digest's feed carries."""
+        return {d.key for d in self.outline.issues["weekly"][: self.config.feed_size]}
 
     def months(self) -> dict[tuple[int, int], list[str]]:
         if self._months is None:
-            self._months = months(self.outline)
+            self._months = self._by_month() if self._dated else months(self.outline)
         return self._months
 
+    def _by_month(self) -> dict[tuple[int, int], list[str]]:
+        found, at = {}, 0
+        while at < len(self._days):
+            day = date.fromordinal(-self._days[at])
+            first = day.replace(day=1)
+            end = bisect.bisect_right(self._days, -first.toordinal(), lo=at)
+            found[(day.year, day.month)] = self.order[at:end]
+            at = end
+        return found
+
     def members(self, kind: IssueKind, key: str) -> list[str]:
-        if kind not in self._members:
-            self._members[kind] = issue_members(self.outline, kind)
-        return self._members[kind].get(key, [])
+        issue = self._issues[kind].get(key)
+        if issue is None:
+            return []
+        if not self._dated:
+            return issue_members(self.outline, kind).get(key, [])
+        low = bisect.bisect_left(self._days, -issue.end.toordinal())
+        return self.order[low : bisect.bisect_right(self._days, -issue.start.toordinal())]
 
     def issue(self, kind: IssueKind, key: str) -> Digest | None:
-        return next((d for d in self.outline.issues[kind] if d.key == key), None)
+        return self._issues[kind].get(key)
 
     def pages(self, sources: Sequence[str], first_url: str) -> tuple[Page[str], ...]:
         """``sources`` paginated at ``first_url`` (a list of the site: its pages are kept)."""
@@ -308,8 +349,13 @@ _FILES: dict[str, Callable[..., Iterator[str]]] = {
 def reached(before: View, after: View, placed: Placed, readers: Iterable[str]) -> set[Unit]:
     """Every unit the edit of ``placed`` may change or remove."""
     source = placed.article.source_path
-    units = {Unit(kind) for kind in ("archive", "digests", "digest feed", "site feed", "feeds")}
-    units |= _fronts(before, after, source)
+    was, now = before.outline.spots[source], after.outline.spots[source]
+    wanted = {
+        (k, slug) for spot in (was, now) for k, slugs in enumerate(spot.terms) for slug in slugs
+    }
+    before.prepare(wanted)
+    after.prepare(wanted)
+    units = _fronts(before, after, source) | _indexes(before, after, source)
     units |= {Unit("article", (s,)) for s in _articles(before, after, placed)}
     for taxonomy in range(len(TAXONOMIES)):
         units |= _terms(before, after, source, taxonomy)
@@ -320,6 +366,31 @@ def reached(before: View, after: View, placed: Placed, readers: Iterable[str]) -
     units |= {Unit("redirect", (url, source)) for url in claimed}
     units |= {Unit("reader", (path,)) for path in readers}
     return units
+
+
+def _indexes(before: View, after: View, source: str) -> set[Unit]:
+    """The lists of the whole site, where the edit can change what they count or name."""
+    was, now = before.outline.spots[source], after.outline.spots[source]
+    size = before.config.feed_size
+    units = {Unit("taxonomy", (k,)) for k in range(len(TAXONOMIES)) if was.terms[k] != now.terms[k]}
+    if any(
+        a.keys() != b.keys() for a, b in zip(before.outline.terms, after.outline.terms, strict=True)
+    ):
+        units.add(Unit("feeds"))
+    if min(before.index[source], after.index[source]) < size:
+        units.add(Unit("site feed"))
+    if _month_of(was) != _month_of(now):
+        units.add(Unit("archive"))
+    if was.day != now.day:
+        units |= {Unit("digests"), Unit("digest feed")}
+    elif any(_key_of(v, "weekly", source) in v.weekly_head() for v in (before, after)):
+        units.add(Unit("digest feed"))
+    return units
+
+
+def _month_of(spot: Spot) -> tuple[int, int]:
+    day = spot.local_day
+    return (day.year, day.month)
 
 
 def _fronts(before: View, after: View, source: str) -> set[Unit]:
@@ -339,24 +410,33 @@ def _articles(before: View, after: View, placed: Placed) -> set[str]:
 
 
 def _terms(before: View, after: View, source: str, taxonomy: int) -> set[Unit]:
-    slugs = {*before.outline.spots[source].terms[taxonomy]}
-    slugs.update(after.outline.spots[source].terms[taxonomy])
-    units = {Unit("taxonomy", (taxonomy,))} if slugs else set()
-    for slug in slugs:
+    """A term's feed, and the pages of its list that the story's move changes: every
+    page when the story joins or leaves it (each page counts the stories)."""
+    old = before.outline.spots[source].terms[taxonomy]
+    new = after.outline.spots[source].terms[taxonomy]
+    per_page, units = before.config.per_page, set()
+    for slug in {*old, *new}:
         units.add(Unit("term feed", (taxonomy, slug)))
-        count = max(len(before.listing(taxonomy, slug)), len(after.listing(taxonomy, slug)))
-        pages = -(-count // before.config.per_page)
-        units |= {Unit("term", (taxonomy, slug, n)) for n in range(1, pages + 1)}
+        lists = before.listing(taxonomy, slug), after.listing(taxonomy, slug)
+        if old.count(slug) == new.count(slug) == 1:
+            low, high = sorted(listed.index(source) for listed in lists)
+            pages = range(low // per_page + 1, high // per_page + 2)
+        else:
+            pages = range(1, -(-max(map(len, lists)) // per_page) + 1)
+        units |= {Unit("term", (taxonomy, slug, n)) for n in pages}
     return units
 
 
 def _months(before: View, after: View, source: str) -> set[tuple[int, int]]:
-    """The story's months before and after, and those beside them (which link them)."""
+    """The story's months before and after, and when it moved to another month, those
+    beside them (which link them, with their counts)."""
+    months = {_month_of(view.outline.spots[source]): view for view in (before, after)}
+    if len(months) == 1:
+        return set(months)
     found = set()
-    for view in (before, after):
-        day = view.outline.spots[source].local_day
+    for month, view in months.items():
         keys = list(view.months())
-        at = keys.index((day.year, day.month))
+        at = keys.index(month)
         found.update(keys[max(0, at - 1) : at + 2])
     return found
 
@@ -372,16 +452,22 @@ def _issues(before: View, after: View, source: str, kind: IssueKind) -> set[str]
 
 
 def _key_of(view: View, kind: IssueKind, source: str) -> str:
-    day = view.outline.spots[source].local_day
-    return next(d.key for d in view.outline.issues[kind] if d.start <= day <= d.end)
+    return _period(kind, view.outline.spots[source].local_day)[0]
 
 
 # --- what changes -----------------------------------------------------------------
 
 
-def impact(before: View, after: View, placed: Placed, readers: Iterable[str]) -> Impact | None:
+def impact(
+    before: View,
+    after: View,
+    placed: Placed,
+    readers: Iterable[str],
+    paths: Callable[[], frozenset[str]],
+) -> Impact | None:
     """The units the edit changes and the files it removes; None when they are too many
-    to be worth rendering here, or a new file would take the place of another output."""
+    to be worth rendering here, or a new file would take the place of another output.
+    ``paths``: every file of the site before the edit (read when a file comes or goes)."""
     source = placed.article.source_path
     units, old_files, new_files = [], set[str](), set[str]()
     for unit in reached(before, after, placed, readers):
@@ -390,28 +476,27 @@ def impact(before: View, after: View, placed: Placed, readers: Iterable[str]) ->
             old_files.update(files(before, unit))
         if now is None:
             continue
-        made = files(after, unit)
-        new_files.update(made)
+        new_files.update(files(after, unit))
         if was is None or was[0] != now[0] or source in (*was[1], *now[1]):
             units.append(unit)
     removed, added = old_files - new_files, new_files - old_files
-    if added & before.outline.paths:  # another output has that path: the plan reports it
+    every = paths() if removed or added or _relisted(before, after, source) else None
+    if every is not None and added & every:  # another output has that path: the plan says so
         return None
-    paths = (before.outline.paths - removed) | added
-    if _sitemap_changed(before, after, source, removed | added):
+    now_every = (every - removed) | added if every is not None else None
+    if every is not None:
         units.append(Unit("sitemap"))
     written = {path for unit in units for path in _unit_files(after, unit)}
     if len(written) > MOST_RENDERED:
         return None
-    return Impact(tuple(units), frozenset(written), frozenset(removed), frozenset(paths))
+    return Impact(tuple(units), frozenset(written), frozenset(removed), now_every, every)
 
 
 def _unit_files(view: View, unit: Unit) -> tuple[str, ...]:
     return ("sitemap.xml",) if unit.kind == "sitemap" else files(view, unit)
 
 
-def _sitemap_changed(before: View, after: View, source: str, moved: set[str]) -> bool:
-    """The sitemap lists every page and each story's last change."""
+def _relisted(before: View, after: View, source: str) -> bool:
+    """Whether the sitemap shows the story differently: its address or last change."""
     old, new = before.outline.spots[source], after.outline.spots[source]
-    pages = any(path.endswith("index.html") for path in moved)
-    return pages or (old.url, old.modified) != (new.url, new.modified)
+    return (old.url, old.modified) != (new.url, new.modified)

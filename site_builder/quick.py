@@ -46,6 +46,7 @@ from site_builder.permalinks import LEDGER_NAME, parse_ledger
 from site_builder.record import (
     META,
     OUTLINE,
+    PATHS,
     Absent,
     Edited,
     Feed,
@@ -94,11 +95,9 @@ def remember(
             db.execute("DELETE FROM meta")
             _keep_rows(db, site, graph, entries, manifest)
             meta = _meta(site, graph, manifest, inputs)
-            outline = outline_of(site, config, manifest.keys, _claims(config, site))
-            db.executemany(
-                "INSERT INTO meta VALUES (?, ?)",
-                [(META, pickled(meta)), (OUTLINE, pickled(outline))],
-            )
+            outline = outline_of(site, config, _claims(config, site))
+            rows = [(META, meta), (OUTLINE, outline), (PATHS, frozenset(manifest.keys))]
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [(i, pickled(v)) for i, v in rows])
     except Exception:  # noqa: BLE001 - a record that cannot be made leaves the planned build
         _forget(config)
 

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _NAME = "quick.sqlite"
-META, OUTLINE = 1, 2  # ids of the rows of table meta: the state, and the site's outline
+# Ids of the rows of table meta: the state, the site's outline, and every output file
+# (apart: an edit that adds or removes no file leaves it alone).
+META, OUTLINE, PATHS = 1, 2, 3
+EDITS = 4  # what builds without the plan changed in the outline since it was kept
 
 
 @pickled_by_fields
@@ -97,6 +100,10 @@ def _connect(config: SiteConfig) -> sqlite3.Connection:
 
 def _tables(db: sqlite3.Connection) -> sqlite3.Connection:
     try:
+        # A commit without waiting for the disk: on power loss the record may trail
+        # output/, and the build after it is planned (its signature is not the summary's).
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS rows (source TEXT PRIMARY KEY, key, value)")
         db.execute("CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY, value)")
     except sqlite3.Error:

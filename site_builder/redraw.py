@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from site_builder.config import SiteConfig
 from site_builder.feeds import FEED_FILES, FeedItem, FeedLink, FeedSpec, article_item, render_feed
 from site_builder.i18n import Texts
-from site_builder.impact import Unit, View
+from site_builder.impact import Impact, Unit, View
 from site_builder.model import ArchiveMonth, Article, Digest, Listing, Page, Term
 from site_builder.newsletter import inline_css
 from site_builder.opml import OutlineFeed, OutlineGroup, opml_document
-from site_builder.outline import TAXONOMIES
+from site_builder.outline import TAXONOMIES, Outline
 from site_builder.outputs import (
     OPML_FORMATS,
     ArticleFeed,
@@ -42,22 +42,28 @@ Files = dict[str, bytes]
 
 
 class Redraw:
-    """Renders units of the site as the outline ``view`` places its articles."""
+    """Renders units of the site as the outline ``view`` places its articles (``before``:
+    as the last build placed them)."""
 
     def __init__(
-        self, env: jinja2.Environment, view: View, articles: KeptArticles, kept: Kept
+        self,
+        env: jinja2.Environment,
+        views: tuple[Outline, View],
+        articles: KeptArticles,
+        kept: Kept,
     ) -> None:
-        self.env, self.view, self.articles, self.kept = env, view, articles, kept
-        self.outline = view.outline
+        self.before, self.view = views
+        self.env, self.articles, self.kept = env, articles, kept
+        self.outline = self.view.outline
         self.config: SiteConfig = env.globals["config"]  # type: ignore[assignment]
         self.texts: Texts = env.globals["i18n"]  # type: ignore[assignment]
         self.taxonomies = _taxonomies_in(self.texts)
         self.site_links = self._site_spec(()).links()
 
-    def files(self, unit: Unit, paths: Collection[str]) -> Files:
-        """The files of ``unit``; ``paths``: every file of the site (the sitemap's)."""
+    def files(self, unit: Unit, found: Impact) -> Files:
+        """The files of ``unit``, one of those the edit ``found`` changes."""
         if unit.kind == "sitemap":
-            return self._sitemap(paths)
+            return self._sitemap(found)
         make: Callable[..., Files] = getattr(self, _MADE_BY[unit.kind])
         return make(*unit.ident)
 
@@ -308,16 +314,56 @@ class Redraw:
         moved = Redirect(url=url, target=spot.url, title=spot.title)
         return {output_path(url): redirect_page(moved, self.config, self.texts)}
 
-    def _sitemap(self, paths: Collection[str]) -> Files:
-        modified = {spot.url: spot.modified for spot in self.outline.spots.values()}
-        modified.update(self.outline.pages)
-        pages = []
-        for path in sorted(paths):
-            if path.endswith("index.html"):
-                url = "/" + path.removesuffix("index.html")
-                when = modified.get(url)
-                pages.append((url, datetime.fromisoformat(when) if when else None))
-        return {"sitemap.xml": sitemap_xml(pages, self.config)}
+    def _sitemap(self, found: Impact) -> Files:
+        """The sitemap: every page, in order, with each story's last change. Its lines
+        are made one by one: those of the pages the edit leaves alone are the file's."""
+        assert found.paths is not None and found.old_paths is not None  # see impact
+        pages = _sitemap_pages(found.paths, self.outline)
+        old = _sitemap_pages(found.old_paths, self.before)
+        kept = self.config.output_dir / "sitemap.xml"
+        try:
+            spliced = _spliced(kept.read_bytes(), old, pages, self.config)
+        except OSError:
+            spliced = None
+        return {"sitemap.xml": spliced or sitemap_xml(pages, self.config)}
+
+
+def _sitemap_pages(paths: Collection[str], outline: Outline) -> list[SitemapPage]:
+    """``outputs._sitemap_pages``: every page by path, and each story's last change."""
+    modified = {spot.url: spot.modified for spot in outline.spots.values()}
+    modified.update(outline.pages)
+    pages = []
+    for path in sorted(paths):
+        if path.endswith("index.html"):
+            url = "/" + path.removesuffix("index.html")
+            when = modified.get(url)
+            pages.append((url, datetime.fromisoformat(when) if when else None))
+    return pages
+
+
+SitemapPage = tuple[str, datetime | None]
+
+
+def _spliced(
+    before: bytes, old: list[SitemapPage], new: list[SitemapPage], config: SiteConfig
+) -> bytes | None:
+    """The sitemap of ``new`` pages, from the file made of the ``old`` ones: the lines of
+    the pages that stay as they were are taken from it. None when the file is not what
+    the old pages make (checked where they differ), or the site has more than one
+    language (whose lines are not one a page)."""
+    lines = before.split(b"\n")
+    if not old or config.languages or len(lines) != len(old) + 4:
+        return None
+    gone = set(old) - set(new)
+    at = {page: i + 2 for i, page in enumerate(old)}
+    if any(lines[at[page]] != _line(page, config) for page in gone):
+        return None
+    made = [lines[at[page]] if page in at else _line(page, config) for page in new]
+    return b"\n".join([*lines[:2], *made, *lines[-2:]])
+
+
+def _line(page: SitemapPage, config: SiteConfig) -> bytes:
+    return sitemap_xml([page], config).split(b"\n")[2]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,13 @@ from site_builder.fresh import with_ledger_written
 from site_builder.i18n import Texts
 from site_builder.impact import LATEST, Impact, View, impact
 from site_builder.model import Article, Entry
-from site_builder.outline import Outline, Placed, place_again
+from site_builder.outline import Edits, Outline, Placed, edits_after, place_again, with_edits
 from site_builder.permalinks import LEDGER_NAME
 from site_builder.record import (
+    EDITS,
     META,
     OUTLINE,
+    PATHS,
     Absent,
     Edited,
     KeptArticles,
@@ -68,7 +70,9 @@ def edit_placed(
     now: datetime,
 ) -> Edited | None:
     """The build after an edit of ``entry``'s metadata, or None: the planned build."""
-    outline = read_meta(db, OUTLINE, Outline)
+    base = read_meta(db, OUTLINE, Outline)
+    edits = read_meta(db, EDITS, Edits) or Edits()
+    outline = with_edits(base, edits) if base else None
     if outline is None or not _editable(config, meta, outline, row, entry, now=now):
         return None
     env = make_environment(config)
@@ -77,7 +81,7 @@ def edit_placed(
     placed = place_again(outline, row.article, identified, config, texts)
     if placed is None or not _addressable(outline, placed):
         return None
-    edit = _Edit(config, db, meta, row, entry, outline, _claimed(outline, placed))
+    edit = _Edit(config, db, meta, row, entry, outline, _claimed(outline, placed), edits)
     return edit.build(env, inputs)
 
 
@@ -137,6 +141,7 @@ class _Edit:
     entry: Entry  # as content/ has it
     before: Outline
     placed: Placed
+    edits: Edits  # the outline's since it was kept
 
     @property
     def source(self) -> str:
@@ -144,18 +149,16 @@ class _Edit:
 
     def build(self, env: jinja2.Environment, inputs: Inputs) -> Edited | None:
         before, after = View(self.before, self.config), View(self.placed.outline, self.config)
-        found = impact(before, after, self.placed, self.meta.readers)
+        found = impact(before, after, self.placed, self.meta.readers, self._paths)
         ledger = self._ledger() if found else None
         if found is None or ledger is None:
             return None
         edited = self._neighbours(before, after)
         meta = replace(self.meta, parts=self._parts(after))
         articles = KeptArticles(self.db, {}, edited, related=self.placed.related, lazy=True)
-        redraw = Redraw(env, after, articles, _kept(meta, articles))
+        redraw = Redraw(env, (self.before, after), articles, _kept(meta, articles))
         try:
-            rendered = {
-                p: d for unit in found.units for p, d in redraw.files(unit, found.paths).items()
-            }
+            rendered = {p: d for unit in found.units for p, d in redraw.files(unit, found).items()}
         except (SiteError, NotKept):
             return None
         finally:
@@ -164,6 +167,13 @@ class _Edit:
         return self._written(
             rendered, found=found, ledger=ledger, inputs=inputs, edited=edited, meta=meta
         )
+
+    def _paths(self) -> frozenset[str]:
+        """Every file of the site before the edit."""
+        found = read_meta(self.db, PATHS, frozenset)
+        if found is None:
+            raise NotKept("the site's files")
+        return found
 
     def _terms(self) -> set[tuple[int, str]]:
         """The terms the story was or is filed under, by taxonomy."""
@@ -241,14 +251,13 @@ class _Edit:
             written=tuple(path for path, _ in changed),
             inputs=inputs,
             removed=tuple(removed),
-            counts=kinds(found.paths),
+            counts=kinds(found.paths) if found.paths is not None else None,
             replanned=True,
         )
 
     def _remember(self, found: Impact, edited: dict[str, Article], meta: Meta) -> None:
         """The record as the next edit needs it: rows of the stories whose placed form
         changed, the outline, and the state of the inputs."""
-        outline = replace(self.placed.outline, paths=found.paths)
         related = self.placed.related
         rows = KeptArticles(self.db, {self.source: self.row}, {})
         changed = {}
@@ -263,9 +272,12 @@ class _Edit:
             "UPDATE rows SET value = ?, key = '' WHERE source = ?",
             [(pickled(row), source) for source, row in changed.items()],
         )
+        edits = edits_after(self.edits, self.before, self.placed)
+        kept: list[tuple[int, object]] = [(META, meta), (EDITS, edits)]
+        if found.paths is not None:
+            kept.append((PATHS, found.paths))
         self.db.executemany(
-            "UPDATE meta SET value = ? WHERE id = ?",
-            [(pickled(meta), META), (pickled(outline), OUTLINE)],
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", [(i, pickled(v)) for i, v in kept]
         )
 
     def _row(self, row: Row) -> Row:

@@ -575,12 +575,17 @@ def _prune(root: Path, wanted: set[str]) -> None:
 
 
 def remove_files(output: Path, rels: Iterable[str]) -> None:
-    """Delete files that are no longer part of the site, and folders left empty."""
+    """Delete files that are no longer part of the site, and folders left empty; one
+    already gone (a build without the plan removed it, and its folder) is skipped."""
     for rel in rels:
         target = safe_target(output, rel)
         target.unlink(missing_ok=True)
         for parent in target.parents:
-            if parent == output or not parent.is_relative_to(output) or any(parent.iterdir()):
+            if parent == output or not parent.is_relative_to(output):
+                break
+            if not parent.is_dir():
+                continue
+            if any(parent.iterdir()):
                 break
             parent.rmdir()
 

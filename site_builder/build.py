@@ -222,7 +222,17 @@ class _Renderer:
 
 # Its bytes, the site parts it read, and for ``build --check`` an HTML page's links and ids.
 Outcome = tuple[bytes, frozenset[str], "Page | None"] | SiteError
-Kept = dict[str, "bytes | Page"]  # what ``build --check`` checks: output path → file or page
+
+
+class Kept:
+    """Where ``build --check`` puts each file it renders as it is rendered: its output
+    path and its bytes, or for an HTML page its links and ids, which the worker that
+    rendered it read (``_render_kept``). ``verify`` checks each as it comes."""
+
+    def __setitem__(self, path: str, data: bytes | Page) -> None:
+        raise NotImplementedError
+
+
 _NONE: list[str] = []  # most outputs read no site part: one list for all, never changed
 
 
@@ -537,34 +547,33 @@ def check(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fa
     Raises ``BuildFailed`` when the site cannot be planned (config, content, templates);
     every problem found after that is returned, render errors included.
     """
+    # Imported here: a build never checks, and an edit's build is mostly imports.
+    from site_builder.checks import check_site  # noqa: PLC0415
+
     p = plan(config, now=now, jobs=jobs, strict=strict)
-    files: Kept = {}
+    # Not checked as they come, as ``build --check`` does: a page that fails to render
+    # is missing, and the links to it are broken; which ones fail is known at the end.
+    files: dict[str, bytes | Page] = {}
     problems: list[SiteError] = [*p.warnings]
+    specs = {spec.path: spec for spec in p.specs}
     with readers_closed():
         for spec, done in zip(p.specs, _rendered(p.specs, jobs, _checked_one), strict=True):
             if isinstance(done, SiteError):
                 problems.append(done)
             else:
                 files[spec.path] = done
-    return check_files(config, p, files, problems, strict=strict)
+        # Nothing is written: a page with a problem to place in it is rendered again.
+        found = check_site(
+            files, config, page_sources(p), read_output=lambda path: specs[path].render()[0]
+        )
+    return check_files([*problems, *found], strict=strict, files=len(files))
 
 
-def check_files(
-    config: SiteConfig,
-    p: Plan,
-    files: Kept,
-    problems: Sequence[SiteError],
-    *,
-    strict: bool,
-) -> CheckResult:
-    """The checks of ``check`` on a planned site's files (``problems``: found before)."""
-    # Imported here: a build never checks, and an edit's build is mostly imports.
-    from site_builder.checks import as_errors, check_site  # noqa: PLC0415
+def check_files(problems: Sequence[SiteError], *, strict: bool, files: int) -> CheckResult:
+    """What ``check`` reports of the problems found in ``files`` files: each once, and
+    with ``strict`` every warning an error."""
+    from site_builder.checks import as_errors  # noqa: PLC0415 - see check()
 
-    # Problems in a page are reported in the content file it was made from.
-    sources = page_sources(p)
-    found = [*problems, *check_site(files, config, sources)]
-    if strict:
-        found = as_errors(found)
+    found = as_errors(problems) if strict else problems
     unique = BuildFailed(found).problems  # one template bug fails many pages: once
-    return CheckResult(problems=unique, files=len(files))
+    return CheckResult(problems=unique, files=files)

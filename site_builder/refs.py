@@ -1,30 +1,36 @@
-"""Reading HTML for the check: a page's bytes → its URLs and ids, with their places.
+"""Reading HTML for the check: a page → its URLs and ids.
 
-Input: an HTML document (or a fragment, such as a feed entry's content). Output: a
-``Page``: every ``href``, ``src`` and ``poster`` value, every ``id`` (each with the
-line and column of its tag, counted as the standard library's ``HTMLParser`` counts
-them) and the names a ``#fragment`` may point to.
+Input: an HTML document's bytes (or a fragment's text, such as a feed entry's
+content). Output, for every page: a ``Page``, what the check needs of it: each
+``href``, ``src`` and ``poster`` value once, the names a ``#fragment`` may point to
+(ids and legacy ``<a name>``) and the ids used twice. For the few pages with a
+problem to report: ``Refs``, every URL and id with the line and column of its tag,
+counted as the standard library's ``HTMLParser`` counts them.
 
 A scanner, not a parser: ``build --check`` reads every page as it is rendered, so
-this is on the build's path, and ``HTMLParser`` took a third as long as rendering.
-It finds the attributes it wants with one search in C and reads only the start tags
-around them (a third of a page's tags), skipping comments and the text of ``script``
-and ``style`` as HTML does. On the site's pages and the cases in
-``tests/test_build_check.py`` it reads what ``HTMLParser`` reads, place for place; a
-``<`` written unescaped inside an attribute value before a URL moves that URL's
-column (the URL itself is still read).
+this is on the build's path. One regular expression cuts a page's bytes into the
+start tags that have attributes, skipping comments and the text of ``script`` and
+``style`` as HTML does. A tag is decoded and read into URLs and ids once per process,
+however many pages repeat it (the navigation, tag links, article cards), and a page's
+lines are only counted when a problem needs them.
+
+The expression ends a tag at its first ``>``; a ``>`` inside a quoted attribute value
+does not end it in HTML. Every tag read is checked for that, and a page where it
+happens is read again with the slower expression that skips quoted values, which is
+the one ``parse_page`` uses: both read the same tags. On the site's pages and the
+cases in ``tests/test_build_check.py`` they read what ``HTMLParser`` reads, place for
+place.
 """
 
 from __future__ import annotations
 
-import bisect
 import html
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
 from typing import NamedTuple
 
-_URL_ATTRIBUTES = frozenset(("href", "src", "poster"))
+# The attributes read: href, src and poster are URLs; name only on <a>.
+_WANTED = frozenset(("href", "src", "poster", "id", "name"))
 _IMAGE_TAGS = frozenset(("img", "source", "video"))
 
 # One attribute: its name, then perhaps "=" and a quoted or a bare value.
@@ -32,21 +38,45 @@ _IMAGE_TAGS = frozenset(("img", "source", "video"))
 _ATTRIBUTE = re.compile(
     r"""[\s/]*(?<=['"\s/])([^\s/>][^\s/=>]*)(\s*=+\s*('[^']*'|"[^"]*"|(?!['"])[^>\s]*))?"""
 )
-# A start tag: its name and its attribute text.
-_TAG = re.compile(r"""<([a-zA-Z][^\t\n\r\f />\x00]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""")
-# Where an attribute the check reads may be: the tags around these are read in full.
-# Searched in lower-cased text: a case-blind search takes eight times as long.
-# The character before the name is part of the match: a look-behind is twice as slow.
-_WANTED = re.compile(r"[\s'\"/](?:href|src|poster|id|name)\s*=")
-_WANTED_ANY_CASE = re.compile(_WANTED.pattern, re.IGNORECASE)
-# Text that is not markup: comments, and what script and style elements hold.
-_NOT_MARKUP = re.compile(
-    r"<!--.*?(?:--\s*>|\Z)|<(script|style)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>(.*?)(?:</\1\s*>|\Z)",
-    re.IGNORECASE | re.DOTALL,
-)
+# A start tag's attribute text up to the ">" that ends it, outside quoted values (a
+# loop unrolled: three times as fast as an alternation tried at each character).
+_QUOTED = rb"""[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*"""
+# A tag's text as a token has it: its name, then its attributes and the ">".
+_START_TAG = re.compile(rb"([^\t\n\r\f />\x00]*)(" + _QUOTED + rb")>")
 
 
-# Not a dataclass: workers send every page's refs back, and tuples pickle ten times faster.
+def _tokens(attributes: bytes) -> re.Pattern[bytes]:
+    """What the scan stops at, from each "<": a comment (group 1 empty); a script or
+    style element, its start tag and its text up to its end tag, which is not markup;
+    or a start tag with attributes. Tags without any have nothing to read, and no
+    "<" inside them to make a difference, so they are not even collected.
+
+    Bytes, not text: a page is not decoded, only the tags not read before are, and
+    ``\\s`` is the whitespace of ASCII, which is all HTML counts as such."""
+    return re.compile(
+        rb"<(?=[a-zA-Z!])(?:!--.*?(?:--\s*>|\Z)"
+        rb"|((?i:script)\b" + attributes + rb">.*?(?:(?i:</script\s*>)|\Z)"
+        rb"|(?i:style)\b" + attributes + rb">.*?(?:(?i:</style\s*>)|\Z)"
+        rb"|[a-zA-Z][^\t\n\r\f />\x00]*[\t\n\r\f /\x00]" + attributes + rb">))",
+        re.DOTALL,
+    )
+
+
+# The fast one ends a tag at its first ">"; the other skips quoted values.
+_FAST = _tokens(rb"[^>]*")
+_EXACT = _tokens(_QUOTED)
+
+
+# NamedTuples, not dataclasses: workers send every page's back, and tuples pickle fast.
+class Page(NamedTuple):
+    """What the check needs of an HTML page; far smaller than the page."""
+
+    links: tuple[str, ...]  # each URL once, in the order first written
+    images: frozenset[str]  # the URLs first written as an image's (img, source, video)
+    anchors: frozenset[str]  # what a #fragment may name: ids and legacy <a name>
+    twice: tuple[str, ...]  # ids used more than once
+
+
 class Ref(NamedTuple):
     """A URL or id as written in a document, and where: line and column from 1."""
 
@@ -56,99 +86,137 @@ class Ref(NamedTuple):
     what: str = "link"  # how a message names it: "link" or "image"
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    """What the check needs of an HTML page; far smaller than the page."""
+class Refs(NamedTuple):
+    """Every URL and id of a page where it is written, in order."""
 
     links: tuple[Ref, ...]
     ids: tuple[Ref, ...]
-    anchors: frozenset[str]  # what a #fragment may name: ids and legacy <a name>
+    anchors: frozenset[str]
+
+
+# What one start tag gives: (URL, is an image's) pairs, ids, <a name> values, and the
+# token, which counts the ids when the tag is on a page more than once. A plain tuple:
+# a page has a dozen tags of its own, made anew for each page.
+_Tag = tuple[tuple[tuple[str, bool], ...], tuple[str, ...], tuple[str, ...], bytes]
+
+
+class _Skewed(Exception):
+    """A tag's first ">" is inside a quoted value: the fast scan cut it short."""
+
+
+# Tags read so far, by their bytes, in this process (each worker has its own): most
+# of a page's tags are on thousands of others. A tag's entry is what reading it gives,
+# whenever it is read, so it never changes a result. Emptied when full.
+_READ: dict[bytes, _Tag | None] = {}
+_READ_LIMIT = 250_000
 
 
 def read_page(data: bytes) -> Page:
-    return parse_html(data.decode("utf-8", "replace"))
+    """A page's URLs, anchors and twice-used ids, without their places."""
+    try:
+        return _summary(Counter(_FAST.findall(data)), exact=False)
+    except _Skewed:
+        return _summary(Counter(_EXACT.findall(data)), exact=True)
 
 
-def parse_html(text: str) -> Page:
+def summarize(text: str) -> Page:
+    """``read_page`` of a document already decoded, such as a feed entry's content."""
+    return read_page(text.encode("utf-8", "surrogatepass"))
+
+
+def _summary(tokens: Counter[bytes], *, exact: bool) -> Page:
+    # Counted, not listed: a tag repeated on the page is looked at once. Counter keeps
+    # the order tokens are first seen in, so a URL's first tag comes first.
+    tokens.pop(b"", None)  # comments
+    if len(_READ) + len(tokens) > _READ_LIMIT:
+        _READ.clear()  # emptied when full, before a page: all its tags are read again
+    for token in [t for t in tokens if t not in _READ]:
+        _learn(token, exact=exact)
+    links: dict[str, bool] = {}
+    ids: Counter[str] = Counter()
+    names: list[str] = []
+    # Most tags have nothing to read (None) or were read before: map, not a loop.
+    for read in filter(None, map(_READ.get, tokens)):
+        for value, image in read[0]:
+            links.setdefault(value, image)
+        if read[1]:
+            times = tokens[read[3]]
+            for ident in read[1]:
+                ids[ident] += times
+        if read[2]:
+            names += read[2]
+    return Page(
+        links=tuple(links),
+        images=frozenset(value for value, image in links.items() if image),
+        anchors=frozenset(ids).union(names),
+        twice=tuple(ident for ident, times in ids.items() if times > 1),
+    )
+
+
+def parse_html(text: str) -> Refs:
+    """``parse_page`` of a document already decoded."""
+    return parse_page(text.encode("utf-8", "surrogatepass"))
+
+
+def parse_page(data: bytes) -> Refs:
+    """Every URL and id of a document with its place: for reports, not for every page."""
     links: list[Ref] = []
     ids: list[Ref] = []
     names: set[str] = set()
-    lines = _Lines(text)
-    for tag in _tags_to_read(text):
-        name = tag.group(1).lower()
-        line, column = lines.place(tag.start())
-        for attribute, value in _attributes(tag.group(2)):
-            if attribute in _URL_ATTRIBUTES:
-                # Browsers strip surrounding spaces from URLs; so does the check.
-                what = "image" if name in _IMAGE_TAGS else "link"
-                links.append(Ref(value.strip(), line, column, what))
-            elif attribute == "id":
-                ids.append(Ref(value, line, column))
-            elif attribute == "name" and name == "a":
-                names.add(value)
-    frozen = tuple(ids)
-    return Page(links=tuple(links), ids=frozen, anchors=frozenset(r.value for r in frozen) | names)
-
-
-def _tags_to_read(text: str) -> Iterable[re.Match[str]]:
-    """Where the start tags that may hold a URL or an id begin, in order: found from
-    those attributes back, so that the many tags without one cost nothing."""
-    skipped = _skipped(text)
-    tags: dict[int, re.Match[str]] = {}
-    lowered = text.lower()
-    # Lowered letter by letter (as long as the text), offsets in it are offsets in text.
-    found = (
-        _WANTED.finditer(lowered) if len(lowered) == len(text) else _WANTED_ANY_CASE.finditer(text)
-    )
-    for wanted in found:
-        at = wanted.start() + 1
-        if skipped and _inside(skipped, at):
+    line, line_start, counted = 1, 0, 0
+    for token in _EXACT.finditer(data):
+        text = token.group(1)  # None for a comment
+        read = (_READ[text] if text in _READ else _learn(text, exact=True)) if text else None
+        if read is None:
             continue
-        tag = _tag_around(text, at)
-        if tag is not None:
-            tags.setdefault(tag.start(), tag)
-    return tags.values()
+        at = token.start()
+        newlines = data.count(b"\n", counted, at)
+        if newlines:
+            line, line_start = line + newlines, data.rfind(b"\n", counted, at) + 1
+        counted = at
+        # Columns count characters, as HTMLParser reads text, not bytes.
+        column = len(data[line_start:at].decode("utf-8", "replace")) + 1
+        links += (Ref(url, line, column, "image" if image else "link") for url, image in read[0])
+        ids += (Ref(ident, line, column) for ident in read[1])
+        names.update(read[2])
+    frozen = tuple(ids)
+    return Refs(links=tuple(links), ids=frozen, anchors=frozenset(r.value for r in frozen) | names)
 
 
-def _tag_around(text: str, at: int) -> re.Match[str] | None:
-    """The start tag ``at`` is in, or None when it is in text between tags."""
-    start = text.rfind("<", 0, at)
-    while start >= 0:
-        tag = _TAG.match(text, start)
-        if tag is not None:
-            return tag if tag.end() > at else None
-        start = text.rfind("<", 0, start)  # a "<" in text or in a value: further back
-    return None
+def _learn(token: bytes, *, exact: bool) -> _Tag | None:
+    """A token's start tag read into URLs and ids, and kept; ``_Skewed`` if the fast
+    scan cut it at a ">" inside a quoted value."""
+    start = _START_TAG.match(token)
+    if start is None or not (exact or start.end() == token.find(b">") + 1):
+        raise _Skewed
+    name = start.group(1).decode("utf-8", "replace").lower()
+    read = _read(name, start.group(2).decode("utf-8", "replace"), token)
+    # A script's or style's token holds its text too (a page's JSON-LD is its own):
+    # kept only when it has something to read, which a page's script src has.
+    if read is not None or start.end() == len(token):
+        _READ[token] = read
+    return read
 
 
-def _skipped(text: str) -> list[tuple[int, int]]:
-    """The spans of comments and of script and style contents, in order."""
-    if "<!--" not in text and "<script" not in text and "<style" not in text:
-        return []
-    return [m.span(2) if m.group(1) else m.span() for m in _NOT_MARKUP.finditer(text)]
-
-
-def _inside(spans: list[tuple[int, int]], offset: int) -> bool:
-    index = bisect.bisect_right(spans, (offset, len(spans) and 1 << 62)) - 1
-    return index >= 0 and spans[index][0] <= offset < spans[index][1]
-
-
-def _attributes(text: str) -> list[tuple[str, str]]:
-    """The attributes with a value in a start tag's attribute text, names in lower case."""
-    found: list[tuple[str, str]] = []
-    for name, given, raw in _ATTRIBUTE.findall(text):
-        if given:
-            value = raw[1:-1] if raw[:1] in ("'", '"') else raw
-            found.append((name.lower(), html.unescape(value) if "&" in value else value))
-    return found
-
-
-class _Lines:
-    """Line and column of an offset: lines counted at newlines, columns from 1."""
-
-    def __init__(self, text: str) -> None:
-        self.starts = [0, *(m.end() for m in re.finditer("\n", text))]
-
-    def place(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
+def _read(name: str, text: str, token: bytes) -> _Tag | None:
+    """The URLs, ids and names in a start tag's attribute text."""
+    links: list[tuple[str, bool]] = []
+    ids: list[str] = []
+    names: list[str] = []
+    for written, given, raw in _ATTRIBUTE.findall(text):
+        attribute = written.lower()
+        if not given or attribute not in _WANTED:
+            continue
+        value = raw[1:-1] if raw[:1] in ("'", '"') else raw
+        if "&" in value:
+            value = html.unescape(value)
+        if attribute == "id":
+            ids.append(value)
+        elif attribute != "name":
+            # Browsers strip surrounding spaces from URLs; so does the check.
+            links.append((value.strip(), name in _IMAGE_TAGS))
+        elif name == "a":
+            names.append(value)
+    if not (links or ids or names):
+        return None
+    return tuple(links), tuple(ids), tuple(names), token

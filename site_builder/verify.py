@@ -3,9 +3,10 @@
 Input: a ``SiteConfig`` and the build's options. Output: what ``build`` reports and
 what ``check`` would find on the site it wrote: internal links, anchors, images and
 feeds. The checks read what the build renders, in the worker that rendered it, so the
-site is rendered once, not once for ``check`` and again for ``build``. Files an
-incremental build left as they were are read back from the output folder, which holds
-exactly what a clean build would make.
+site is rendered once, not once for ``check`` and again for ``build``; each page is
+checked as it comes, and only its ids are kept. Files an incremental build left as
+they were are read back from the output folder, which holds exactly what a clean build
+would make.
 """
 
 from __future__ import annotations
@@ -17,8 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from site_builder.build import CheckResult, Kept, _rendered, check_files, plan, write_planned
-from site_builder.checks import is_page
+from site_builder.build import (
+    CheckResult,
+    Kept,
+    _rendered,
+    check_files,
+    page_sources,
+    plan,
+    write_planned,
+)
+from site_builder.checks import SiteCheck, is_page
 from site_builder.config import SiteConfig
 from site_builder.fresh import BuildResult, no_op
 from site_builder.model import OutputSpec, Progress, no_progress
@@ -37,6 +46,18 @@ class BuildOptions:
     progress: Progress = no_progress
 
 
+class _Checked(Kept):
+    """Each file the build renders, checked as it comes."""
+
+    def __init__(self, check: SiteCheck) -> None:
+        self.check = check
+        self.paths: set[str] = set()
+
+    def __setitem__(self, path: str, data: bytes | Page) -> None:
+        self.paths.add(path)
+        self.check.add(path, data)
+
+
 def build_and_check(
     config: SiteConfig, options: BuildOptions, *, now: datetime
 ) -> tuple[BuildResult, CheckResult]:
@@ -49,7 +70,9 @@ def build_and_check(
     started = time.perf_counter()
     _, inputs = no_op(config, now=now, strict=options.strict)
     p = plan(config, now=now, jobs=options.jobs, strict=options.strict, progress=options.progress)
-    kept: Kept = {}
+    # A build that fails to render a page fails: every path planned is a file of the site.
+    # A problem placed in a page reads it in the output folder, where the build put it.
+    kept = _Checked(SiteCheck(config, {spec.path for spec in p.specs}, page_sources(p)))
     result, _ = write_planned(
         config,
         p,
@@ -63,10 +86,12 @@ def build_and_check(
         progress=options.progress,
         kept=kept,
     )
-    unread = [spec for spec in p.specs if spec.path not in kept]
+    unread = [spec for spec in p.specs if spec.path not in kept.paths]
     read = _rendered(unread, options.jobs, functools.partial(_read_back, config.output_dir))
-    kept.update(zip((spec.path for spec in unread), read, strict=True))
-    return result, check_files(config, p, kept, p.warnings, strict=options.strict)
+    for spec, data in zip(unread, read, strict=True):
+        kept[spec.path] = data
+    found = [*p.warnings, *kept.check.finish()]
+    return result, check_files(found, strict=options.strict, files=len(kept.paths))
 
 
 def _read_back(output_dir: Path, spec: OutputSpec) -> bytes | Page:

@@ -21,17 +21,79 @@ one report per cause) and ``formats`` (text, JSON, GitHub annotations).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from pathlib import Path
 
-from site_builder.checks.feeds import check_feeds
+from site_builder.checks.feeds import check_feeds, is_feed
 from site_builder.checks.formats import Format, as_errors, format_problems
-from site_builder.checks.pages import check_pages, is_page
-from site_builder.checks.problems import Checker, ReadSource, merge, read_under
+from site_builder.checks.pages import Anchor, check_anchors, check_page, is_page
+from site_builder.checks.problems import (
+    Checker,
+    Problem,
+    ReadOutput,
+    ReadSource,
+    merge,
+    read_under,
+)
 from site_builder.config import SiteConfig
 from site_builder.errors import SiteError
-from site_builder.refs import Page
+from site_builder.refs import Page, read_page
 
-__all__ = ["Format", "ReadSource", "as_errors", "check_site", "format_problems", "is_page"]
+__all__ = [
+    "Format",
+    "ReadOutput",
+    "ReadSource",
+    "SiteCheck",
+    "as_errors",
+    "check_site",
+    "format_problems",
+    "is_page",
+]
+
+
+class SiteCheck:
+    """The check of one site, given its files one at a time, in any order, as a build
+    makes them: a page is checked when it comes, and only its ids are kept (other
+    pages may link to them), not the page. Then ``finish`` checks the links to those
+    ids and the feeds, and merges what was found.
+
+    ``paths`` are every output file of the site, the files a link may lead to;
+    ``sources`` maps an output path to the content file it was made from, where its
+    problems are reported when the offending text can be found there. ``read_source``
+    returns a content file's text (default: read it under ``config.root``);
+    ``read_output`` an output file's bytes, for the few pages whose problems are
+    placed in the page itself (default: read it under ``config.output_dir``).
+    """
+
+    def __init__(
+        self,
+        config: SiteConfig,
+        paths: Collection[str],
+        sources: Mapping[str, str],
+        *,
+        read_source: ReadSource | None = None,
+        read_output: ReadOutput | None = None,
+    ) -> None:
+        reader = read_source or functools.partial(read_under, config.root)
+        output = read_output or functools.partial(_read_output, config.output_dir)
+        self._c = Checker(paths, config, sources, reader, output)
+        self._found: list[Problem] = []
+        self._later: list[Anchor] = []
+        self._feeds: dict[str, bytes] = {}
+
+    def add(self, path: str, data: bytes | Page) -> None:
+        """One file, as built or as ``read_page`` took it from a page."""
+        if is_page(path):
+            page = data if isinstance(data, Page) else read_page(data)
+            self._found += check_page(self._c, path, page, self._later)
+        elif is_feed(path) and isinstance(data, bytes):
+            self._feeds[path] = data
+
+    def finish(self) -> list[SiteError]:
+        """Every problem found, one report per cause, in order of place."""
+        c = self._c
+        found = [*self._found, *check_anchors(c, self._later), *check_feeds(c, self._feeds)]
+        return sorted(merge(found, c.place), key=_order)
 
 
 def check_site(
@@ -40,18 +102,29 @@ def check_site(
     sources: Mapping[str, str],
     *,
     read_source: ReadSource | None = None,
+    read_output: ReadOutput | None = None,
 ) -> list[SiteError]:
     """Every broken link and anchor, duplicate id and feed problem of a rendered site.
 
     ``files`` maps output paths to their bytes, or an HTML page's path to what
-    ``read_page`` took from it (pages can be read in parallel); ``sources`` maps an
-    output path to the content file it was made from, where its problems are reported
-    when the offending text can be found there. ``read_source`` returns a content
-    file's text (default: read it under ``config.root``).
+    ``read_page`` took from it (pages can be read in parallel). For the rest, see
+    ``SiteCheck``; a page given as bytes is placed in from those.
     """
-    reader = read_source or functools.partial(read_under, config.root)
-    c = Checker(files, config, sources, reader)
-    return sorted(merge([*check_pages(c), *check_feeds(c)]), key=_order)
+
+    def output(path: str) -> bytes:
+        data = files[path]
+        if isinstance(data, bytes):
+            return data
+        return (read_output or functools.partial(_read_output, config.output_dir))(path)
+
+    check = SiteCheck(config, files, sources, read_source=read_source, read_output=output)
+    for path in sorted(files):
+        check.add(path, files[path])
+    return check.finish()
+
+
+def _read_output(output_dir: Path, path: str) -> bytes:
+    return (output_dir / path).read_bytes()
 
 
 def _order(problem: SiteError) -> tuple[tuple[str, int, int, str], str]:

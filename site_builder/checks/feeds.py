@@ -24,7 +24,7 @@ from lxml import etree
 from site_builder.checks.problems import Checker, Problem
 from site_builder.checks.urls import is_absolute
 from site_builder.feeds import FEED_FILES
-from site_builder.refs import Page, parse_html
+from site_builder.refs import summarize
 
 _FEED_NAMES = frozenset(FEED_FILES.values())
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -49,7 +49,7 @@ def _urls_in(fragments: Iterable[str]) -> list[str]:
 # once. Emptied after each check.
 @functools.lru_cache(maxsize=8192)
 def _fragment_urls(text: str) -> tuple[str, ...]:
-    return tuple(ref.value for ref in parse_html(text).links)
+    return summarize(text).links
 
 
 # --- Feeds: each format read into one shape -----------------------------------------------
@@ -347,20 +347,23 @@ def _json_date_faults(item: Mapping[str, object]) -> list[_Fault]:
 # --- Feeds: the checks every format shares -------------------------------------------------
 
 
-def check_feeds(c: Checker) -> Iterator[Problem]:
+def is_feed(path: str) -> bool:
+    return posixpath.basename(path) in _FEED_NAMES
+
+
+def check_feeds(c: Checker, feeds: Mapping[str, bytes]) -> Iterator[Problem]:
+    """The problems of the site's feeds, read in order of their paths: the first of
+    two stories sharing an id is the one in the feed first in that order."""
     try:
-        yield from _check_all(c)
+        yield from _check_all(c, feeds)
     finally:
         _fragment_urls.cache_clear()
 
 
-def _check_all(c: Checker) -> Iterator[Problem]:
+def _check_all(c: Checker, feeds: Mapping[str, bytes]) -> Iterator[Problem]:
     ids: dict[str, _Seen] = {}  # the first entry of each id, across all feeds
-    for path in sorted(p for p in c.files if posixpath.basename(p) in _FEED_NAMES):
-        data = c.files[path]
-        if isinstance(data, Page):  # a feed never is, but the type allows it
-            continue
-        parsed = _parse_feed(path, data)
+    for path in sorted(feeds):
+        parsed = _parse_feed(path, feeds[path])
         if isinstance(parsed, _Fault):
             where = (path, parsed.line, parsed.column)
             yield c.problem(parsed.message, at=where, hint=parsed.hint)

@@ -2,21 +2,26 @@
 ids used twice on one page.
 
 Input: the ``Checker`` holding the rendered site, each page as its bytes or as what
-``read_page`` took from it. Output: the problems found, placed by ``Checker.problem``.
+``read_page`` took from it. Output: the problems found, placed by ``Checker.problem``;
+a problem's line in the page is counted only if it is reported there (``Spot``).
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import unquote
 
-from site_builder.checks.problems import Checker, Problem
+from site_builder.checks.problems import Checker, Problem, Spot
 from site_builder.checks.urls import needles, resolve
-from site_builder.refs import Page, read_page
-from site_builder.refs import Ref as _Ref
+from site_builder.refs import Page
 
+# A link to an id on its own page, which ``target_of`` would read as such: no tab or
+# line break, which it removes. A tenth of a site's links (tables of contents).
+_SAME_PAGE = re.compile(r"#[^\t\n\r]+\Z")
 _BROKEN_HINTS = {
     "link": "readers who follow it get a 404; fix the URL or add the page",
     "image": "readers see a broken image; fix the URL or add the file",
@@ -24,11 +29,19 @@ _BROKEN_HINTS = {
 
 
 @dataclass(frozen=True, slots=True)
-class _Anchor:
+class _Link:
+    """A URL as a page has it: once per page, named as its first tag names it."""
+
+    value: str
+    what: str  # "link" or "image"
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
     """A link into a page, checked once every page's ids are known."""
 
     page: str
-    ref: _Ref
+    link: _Link
     target: str
     fragment: str
 
@@ -37,78 +50,80 @@ def is_page(path: str) -> bool:
     return path.endswith((".html", ".htm"))
 
 
-def check_pages(c: Checker) -> Iterator[Problem]:
-    later: list[_Anchor] = []
-    for path in sorted(filter(is_page, c.files)):
-        data = c.files[path]
-        page = data if isinstance(data, Page) else read_page(data)
-        c.anchors[path] = page.anchors
-        yield from _duplicate_ids(c, path, page)
-        first: dict[str, _Ref] = {}
-        for ref in page.links:
-            first.setdefault(ref.value, ref)  # one report per URL and page is enough
-        for value, ref in first.items():
-            if value not in c.fine:
-                yield from _check_link(c, path, ref, later)
+def check_page(c: Checker, path: str, page: Page, later: list[Anchor]) -> Iterator[Problem]:
+    """A page's problems; its links to ids of other pages go to ``later``, to be checked
+    by ``check_anchors`` once every page's ids are known."""
+    c.anchors[path] = page.anchors
+    yield from _duplicate_ids(c, path, page)
+    for value in page.links:  # each once: one report per URL and page is enough
+        if value not in c.fine:
+            link = _Link(value, "image" if value in page.images else "link")
+            if _SAME_PAGE.match(value):  # "#x", as on every article: checked now
+                yield from _check_anchor(c, Anchor(path, link, path, unquote(value[1:])))
+            else:
+                yield from _check_link(c, path, link, later)
+
+
+def check_anchors(c: Checker, later: Iterable[Anchor]) -> Iterator[Problem]:
     for anchor in later:
         yield from _check_anchor(c, anchor)
 
 
 def _duplicate_ids(c: Checker, path: str, page: Page) -> Iterator[Problem]:
-    seen: set[str] = set()
-    for ref in page.ids:
-        if ref.value not in seen:
-            seen.add(ref.value)
-            continue
+    # Reported at its second use; a third would be reported at the same line in the
+    # Markdown, or after the second in the page, so it adds nothing.
+    for ident in page.twice:
         yield c.problem(
-            f"id {ref.value!r} is used twice on one page; links to #{ref.value} reach the first",
-            at=(path, ref.line, ref.column),
+            f"id {ident!r} is used twice on one page; links to #{ident} reach the first",
+            at=(path, None, None),
+            spot=Spot("id", ident),
             source=c.sources.get(path),
-            needles=(f'id="{ref.value}"', f"{{#{ref.value}}}"),
+            needles=(f'id="{ident}"', f"{{#{ident}}}"),
             hint="give each element its own id",
         )
 
 
-def _report_link(c: Checker, page: str, ref: _Ref) -> Callable[..., Problem]:
+def _report_link(c: Checker, page: str, link: _Link) -> Callable[..., Problem]:
     """Report a link's problem at the link in the page's Markdown, else in the page."""
     return functools.partial(
         c.problem,
-        at=(page, ref.line, ref.column),
+        at=(page, None, None),
+        spot=Spot("link", link.value),
         source=c.sources.get(page),
-        needles=needles(ref.value, c.config.base_path),
+        needles=needles(link.value, c.config.base_path),
     )
 
 
-def _check_link(c: Checker, page: str, ref: _Ref, later: list[_Anchor]) -> Iterator[Problem]:
-    target = c.target(ref.value, page)
+def _check_link(c: Checker, page: str, link: _Link, later: list[Anchor]) -> Iterator[Problem]:
+    target = c.target(link.value, page)
     if target is None:
-        if ref.value.startswith(("http:", "https:")):
-            c.fine.add(ref.value)  # another site's: never checked, from any page
+        if link.value.startswith(("http:", "https:")):
+            c.fine.add(link.value)  # another site's: never checked, from any page
         return
-    found = resolve(target.path, c.files) if target.outside is None else None
+    found = resolve(target.path, c.paths) if target.outside is None else None
     if target.outside is not None:
-        yield _report_link(c, page, ref)(
-            f"{ref.what} {ref.value!r} {target.outside}; readers get a 404"
+        yield _report_link(c, page, link)(
+            f"{link.what} {link.value!r} {target.outside}; readers get a 404"
         )
     elif found is None:
-        yield _report_link(c, page, ref)(
-            f"broken {ref.what} {ref.value!r}: the site has no {target.path}",
-            hint=_BROKEN_HINTS.get(ref.what, _BROKEN_HINTS["link"]),
+        yield _report_link(c, page, link)(
+            f"broken {link.what} {link.value!r}: the site has no {target.path}",
+            hint=_BROKEN_HINTS.get(link.what, _BROKEN_HINTS["link"]),
         )
     elif target.fragment and is_page(found):
-        later.append(_Anchor(page, ref, found, target.fragment))
-    elif not target.fragment and ref.value.startswith(("/", "http:", "https:")):
-        c.fine.add(ref.value)  # leads to ``found`` whichever page it is on
+        later.append(Anchor(page, link, found, target.fragment))
+    elif not target.fragment and link.value.startswith(("/", "http:", "https:")):
+        c.fine.add(link.value)  # leads to ``found`` whichever page it is on
 
 
-def _check_anchor(c: Checker, anchor: _Anchor) -> Iterator[Problem]:
+def _check_anchor(c: Checker, anchor: Anchor) -> Iterator[Problem]:
     ids = c.anchors.get(anchor.target, frozenset())
     # HTML scrolls to the top for "#top" even without such an id.
     if anchor.fragment in ids or anchor.fragment.lower() == "top":
         return
     where = "this page" if anchor.target == anchor.page else anchor.target
-    yield _report_link(c, anchor.page, anchor.ref)(
-        f"missing anchor in link {anchor.ref.value!r}: {where} has no id {anchor.fragment!r}",
+    yield _report_link(c, anchor.page, anchor.link)(
+        f"missing anchor in link {anchor.link.value!r}: {where} has no id {anchor.fragment!r}",
         hint=_anchor_hint(anchor.fragment, ids),
     )
 

@@ -9,18 +9,28 @@ not once for every page.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal, NamedTuple
 from urllib.parse import unquote
 
 from site_builder.checks.urls import Target, served_by, split_url, target_of
 from site_builder.config import SiteConfig
 from site_builder.errors import SiteError, SiteWarning
-from site_builder.refs import Page
+from site_builder.refs import Refs, parse_page
 
 ReadSource = Callable[[str], str]
+ReadOutput = Callable[[str], bytes]
 Where = tuple[str, int | None, int | None]
+
+
+class Spot(NamedTuple):
+    """What a problem is at on a page, before its line is counted: the first URL
+    ``value`` (``"link"``), or the second id ``value`` (``"id"``)."""
+
+    kind: Literal["link", "id"]
+    value: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +46,7 @@ class Problem:
     seen_in: str
     in_source: bool
     note: bool  # name the outputs it was seen in (feeds), not only the page itself
+    spot: Spot | None = None  # in the page ``seen_in``, where ``line`` is not yet counted
 
 
 def read_under(root: Path, source: str) -> str:
@@ -47,17 +58,20 @@ def read_under(root: Path, source: str) -> str:
 
 
 class Checker:
-    """The rendered site, the ids of the pages read so far, and content files read on demand."""
+    """The site's output paths, the ids of the pages read so far, and content files (and
+    the few pages whose problems are placed in them) read on demand."""
 
     def __init__(
         self,
-        files: Mapping[str, bytes | Page],
+        paths: Collection[str],
         config: SiteConfig,
         sources: Mapping[str, str],
         read_source: ReadSource,
+        read_output: ReadOutput,
     ) -> None:
-        self.files, self.config, self.sources = files, config, sources
-        self._read = read_source
+        self.paths, self.config, self.sources = paths, config, sources
+        self._read, self._read_output = read_source, read_output
+        self._refs: dict[str, Refs] = {}
         self._texts: dict[str, str] = {}
         self._targets: dict[str, Target | None] = {}
         # URLs that lead to an existing file from every page, with no #fragment: the
@@ -103,8 +117,10 @@ class Checker:
         hint: str | None = None,
         warning: bool = False,
         note: bool = False,
+        spot: Spot | None = None,
     ) -> Problem:
-        """Report at the needle in ``source`` when it is written there, else at ``at``."""
+        """Report at the needle in ``source`` when it is written there, else at ``at``
+        (or at ``spot`` on the page ``at`` names, counted only if it is reported)."""
         found = self.find(source, needles)
         path, line, column = (source, *found) if source and found else at
         return Problem(
@@ -117,11 +133,27 @@ class Checker:
             seen_in=at[0],
             in_source=found is not None,
             note=note,
+            spot=None if found else spot,
         )
 
+    def place(self, problem: Problem) -> Problem:
+        """The problem with the line and column of its spot on the page: pages are read
+        without their places, which only the few reported need."""
+        if problem.spot is None:
+            return problem
+        refs = self._refs.get(problem.seen_in)
+        if refs is None:
+            data = self._read_output(problem.seen_in)
+            refs = self._refs[problem.seen_in] = parse_page(data)
+        kind, value = problem.spot
+        found = [r for r in (refs.links if kind == "link" else refs.ids) if r.value == value]
+        ref = found[0] if kind == "link" else found[1]
+        return replace(problem, line=ref.line, column=ref.column, spot=None)
 
-def merge(problems: Iterable[Problem]) -> list[SiteError]:
-    """One report per cause: a template's broken link once, not once for every page."""
+
+def merge(problems: Iterable[Problem], place: Callable[[Problem], Problem]) -> list[SiteError]:
+    """One report per cause: a template's broken link once, not once for every page.
+    ``place`` counts the line of a problem that is reported in the output."""
     located: dict[tuple[object, ...], list[Problem]] = defaultdict(list)
     elsewhere: dict[tuple[object, ...], list[Problem]] = defaultdict(list)
     for p in problems:
@@ -130,7 +162,7 @@ def merge(problems: Iterable[Problem]) -> list[SiteError]:
         else:
             elsewhere[(p.warning, p.message)].append(p)
     _fold(located, elsewhere)
-    return [_one(group) for group in (*located.values(), *elsewhere.values())]
+    return [_one(group, place) for group in (*located.values(), *elsewhere.values())]
 
 
 def _fold(
@@ -146,8 +178,12 @@ def _fold(
             located[owners[key][0]] += elsewhere.pop(key)
 
 
-def _one(group: list[Problem]) -> SiteError:
-    first = min(group, key=lambda p: (not p.in_source, p.path, p.line or 0, p.column or 0))
+def _one(group: list[Problem], place: Callable[[Problem], Problem]) -> SiteError:
+    # Reported in an output file: the first file's, whose lines are counted now.
+    shown = [p for p in group if p.in_source] or _first_file(group)
+    first = min(
+        map(place, shown), key=lambda p: (not p.in_source, p.path, p.line or 0, p.column or 0)
+    )
     kind = SiteWarning if first.warning else SiteError
     return kind(
         first.message + _also(first, group),
@@ -156,6 +192,11 @@ def _one(group: list[Problem]) -> SiteError:
         column=first.column,
         hint=first.hint,
     )
+
+
+def _first_file(group: list[Problem]) -> list[Problem]:
+    path = min(p.path for p in group)
+    return [p for p in group if p.path == path]
 
 
 def _also(first: Problem, group: Sequence[Problem]) -> str:

@@ -148,30 +148,43 @@ def place_languages(
                     ledger=ledger,
                 )
             )
-    return placed, [*problems, *_unmatched_keys(placed)]
+    return placed, [*problems, *_translation_problems(parts, config)]
 
 
-def _unmatched_keys(sites: Sequence[LanguageSite]) -> list[SiteError]:
-    """A ``translation_key`` no story in another language has: a translation that
-    links to one that is missing (or misspelt)."""
-    keys: dict[str, set[str]] = {}
-    for lang in sites:
-        for story in (*lang.site.articles, *lang.site.pages):
-            keys.setdefault(translation_key(story, lang.config), set()).add(lang.config.language)
-    problems: list[SiteError] = []
-    for lang in sites:
-        for story in (*lang.site.articles, *lang.site.pages):
-            key = translation_key(story, lang.config)
-            if key.startswith("key:") and keys[key] == {lang.config.language}:
-                problems.append(
-                    SiteWarning(
-                        f"translation_key: {key[4:]!r}: no story in another language has it",
-                        path=story.source_path,
-                        line=story.key_lines.get("translation_key", 1),
-                        hint="give the translation the same translation_key, or remove the line",
-                    )
+def _translation_problems(parts: Mapping[str, Content], config: SiteConfig) -> list[SiteError]:
+    """A ``translation_key`` no story in another language has (a translation that links
+    to one that is missing or misspelt), or that two stories of one language share.
+    Drafts and scheduled stories count: a translation in progress is no mistake."""
+    keys: dict[str, dict[str, list[Entry]]] = {}
+    for code, part in parts.items():
+        for entry in part.entries:
+            if entry.kind != "digest":
+                keys.setdefault(translation_key(entry, config), {}).setdefault(code, []).append(
+                    entry
                 )
+    problems: list[SiteError] = []
+    for key, by_language in keys.items():
+        if not key.startswith("key:"):
+            continue
+        alone = len(by_language) == 1
+        for entries in by_language.values():
+            for entry in entries if alone else entries[1:]:
+                problems.append(_key_problem(entry, key[4:], None if alone else entries[0]))
     return problems
+
+
+def _key_problem(entry: Entry, key: str, twin: Entry | None) -> SiteError:
+    what = (
+        "no story in another language has it"
+        if twin is None
+        else f"{twin.source_path} in the same language has it too"
+    )
+    return SiteWarning(
+        f"translation_key: {key!r}: {what}",
+        path=entry.source_path,
+        line=entry.key_lines.get("translation_key", 1),
+        hint="give the translation the same translation_key, or remove the line",
+    )
 
 
 def language_name(code: str) -> str:

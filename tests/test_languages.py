@@ -413,3 +413,26 @@ def test_every_story_of_the_bundled_site_links_its_two_translations(trilingual: 
         assert set(hreflang(page)) == {"en", "de", "ar", "x-default"}, slug
         assert hreflang(page)["ar"] == f"https://digest.example.org/ar/articles/{slug}/"
     assert list(broken_links(trilingual)) == []
+
+
+def test_a_draft_translation_is_no_missing_one_and_a_shared_key_is_reported(
+    make_site: MakeSite,
+) -> None:
+    files = {
+        **FILES,
+        "content/articles/go.md": article("Go 2", "2026-11-17", translation_key="go2"),
+        "content/de/articles/go.md": article(
+            "Go 2", "2026-11-17", translation_key="go2", draft="true"
+        ),
+        "content/de/articles/python-zwei.md": article(
+            "Noch einmal Python", "2026-11-16", translation_key="py4"
+        ),
+    }
+    root = make_site(files, config=BILINGUAL)
+    done = run_cli(root, "check", "--strict")
+    assert "go.md" not in done.stderr  # a translation in progress
+    assert (
+        "content/de/articles/python-zwei.md:4: warning: translation_key: 'py4': "
+        "content/de/articles/python-vier.md in the same language has it too"
+    ) in done.stderr
+    assert done.returncode == 1

@@ -206,15 +206,16 @@ def test_a_build_with_nothing_to_do_keeps_a_current_index_and_mends_a_missing_on
 
 
 @needs_pagefind
-def test_an_edit_indexes_again(make_site: MakeSite) -> None:
+def test_an_edit_indexes_again(make_site: MakeSite, monkeypatch: pytest.MonkeyPatch) -> None:
     body = "Quokka facts.\n\nThey smile."
     root = make_site({"content/articles/a.md": article("A", "2026-11-17", body)})
+    runs = pagefind_runs(monkeypatch)
     built(root)
-    made = _entry_inode(root)
     edited = article("A", "2026-11-17", body.replace("smile", "hop"))
     (root / "content/articles/a.md").write_text(edited, encoding="utf-8")
     assert built(root)[-1].endswith("text edits only)")
-    assert _entry_inode(root) != made  # indexed again after a text edit
+    # Counted, not seen in the entry file's inode: a build's swap gives it a new one.
+    assert len(runs) == 2  # indexed again after a text edit
     (root / "content/articles/b.md").write_text(article("B", "2026-11-18", "Bilbies."))
     built(root)
     assert _indexed_pages(root / "output") == 2  # and after a planned build
@@ -440,6 +441,8 @@ def test_the_bundled_sites_index_is_the_one_reading_every_page_makes(
 ) -> None:
     output = indexed[0]
     assert survey(output).glob == "{about/**/*.html,articles/**/*.html}"
+    stories = {f"/articles/{page.parent.name}/" for page in output.glob("articles/*/index.html")}
+    assert len(stories) == 18 and set(fragments(output)) == {*stories, "/about/"}
     everything = pagefind_reading_everything(output, tmp_path / "everything")
     assert snapshot(output / BUNDLE_DIR) == everything
 
@@ -576,6 +579,24 @@ def test_a_build_that_changes_no_indexed_page_does_not_run_pagefind(
     shutil.copy2(root / "site.toml", fresh / "site.toml")
     built(fresh)
     assert snapshot(root / "output") == snapshot(fresh / "output")
+
+
+@needs_pagefind
+def test_redirects_email_editions_and_lists_stay_out_of_the_index(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/articles/a.md": article(
+                "Alpha", "2026-11-17", "Quokkas.", slug="alpha-renamed", aliases="[/2026/alpha/]"
+            ),
+            "content/digests/2026-w47.md": DIGEST_INTRO.format("Quokkas, mostly."),
+        }
+    )
+    built(root)
+    output = root / "output"
+    assert (output / "2026/alpha/index.html").is_file()  # the alias's redirect page
+    assert (output / "digest/2026/w47/email.html").is_file()
+    assert survey(output).glob == "articles/**/*.html"  # Pagefind reads none of them
+    assert sorted(fragments(output)) == ["/articles/alpha-renamed/"]
 
 
 @needs_pagefind

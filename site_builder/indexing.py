@@ -11,7 +11,6 @@ made from (a build that changed only lists, feeds or digests reads them, not Pag
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from site_builder.cache import (
@@ -25,9 +24,9 @@ from site_builder.config import SiteConfig
 from site_builder.errors import SiteError
 from site_builder.search import (
     BUNDLE_DIR,
-    ENTRY,
     Pages,
     SearchResult,
+    bundle_identity,
     files_below,
     index_is_current,
     index_site,
@@ -82,22 +81,19 @@ def _index(output: Path, made_from: Path, pages: Pages) -> SearchResult | SiteEr
 
 def _made_from(output: Path, made_from: Path, pages: Pages) -> bool:
     """Whether the index in ``output`` is the one made from ``pages``."""
-    if not pages.digest:
+    record = _record(output, pages.digest)
+    if not pages.digest or record.endswith(" "):  # pages unknown, or no index
         return False
     try:
-        return made_from.read_text(encoding="utf-8") == _record(output, pages.digest)
+        return made_from.read_text(encoding="utf-8") == record
     except (OSError, UnicodeDecodeError):
         return False
 
 
 def _record(output: Path, digest: str) -> str:
-    """The pages' digest and the index's entry file's: an index put there by anything
-    else (restored, copied, half deleted) is not taken for the one made from them."""
-    try:
-        entry = hashlib.sha256((output / BUNDLE_DIR / ENTRY).read_bytes()).hexdigest()
-    except OSError:
-        entry = "no index"
-    return f"{digest} {entry}"
+    """The pages' digest and the index's own: an index put there by anything else
+    (restored, copied, half deleted) is not taken for the one made from them."""
+    return f"{digest} {bundle_identity(output / BUNDLE_DIR)}"
 
 
 def drop_search(config: SiteConfig) -> None:

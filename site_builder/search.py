@@ -351,6 +351,19 @@ def index_site(
     return staged if isinstance(staged, SiteError) else install_index(output_dir, staged)
 
 
+def bundle_identity(bundle: Path) -> str:
+    """A digest of an index: its entry file's bytes (which name its other files by their
+    content) and every file's path and size; "" when it has no entry file."""
+    try:
+        digest = hashlib.sha256((bundle / ENTRY).read_bytes())
+        for rel, path in sorted(_walk(str(bundle))):
+            size = os.stat(path).st_size  # noqa: PTH116 - ten thousand files
+            digest.update(f"{rel}\0{size}\0".encode())
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
 def files_below(folder: Path) -> set[str]:
     """Every file's path relative to ``folder``; none if it is not a folder."""
     return {rel for rel, _ in _walk(str(folder))} if folder.is_dir() else set()

@@ -582,6 +582,31 @@ def test_a_build_that_changes_no_indexed_page_does_not_run_pagefind(
 
 
 @needs_pagefind
+def test_an_index_missing_a_file_is_made_again_though_no_page_changed(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site(
+        {
+            "content/articles/a.md": article("Quokkas", "2026-11-17", "Quokkas smile."),
+            "content/digests/2026-w47.md": DIGEST_INTRO.format("Quokkas, mostly."),
+        }
+    )
+    runs = pagefind_runs(monkeypatch)
+    built(root)
+    shutil.rmtree(root / ".output.spare")  # the next build links the live site as it is
+    next((root / "output" / BUNDLE_DIR / "fragment").iterdir()).unlink()
+    intro = DIGEST_INTRO.format("Quokkas and bilbies.")
+    (root / "content/digests/2026-w47.md").write_text(intro, encoding="utf-8")
+    built(root)
+    assert len(runs) == 2  # the stories are as they were, the index is not
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root / "content", fresh / "content")
+    shutil.copy2(root / "site.toml", fresh / "site.toml")
+    built(fresh)
+    assert snapshot(root / "output") == snapshot(fresh / "output")
+
+
+@needs_pagefind
 def test_redirects_email_editions_and_lists_stay_out_of_the_index(make_site: MakeSite) -> None:
     root = make_site(
         {

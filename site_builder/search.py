@@ -35,7 +35,9 @@ INSTALL_HINT = "reinstall site-builder (pip install site-builder), which brings 
 NO_SEARCH_HINT = "or build without an index: site-builder build --no-search"
 ENTRY = "pagefind-entry.json"  # Pagefind writes it last; without it there is no index
 TIMEOUT = 600.0
-PAGEFIND_OPTIONS: tuple[str, ...] = ()  # given to every run, so part of Pages.digest
+# Given to every run, so part of Pages.digest. The "#" of a heading's anchor link
+# (Markdown's, which takes no attribute) is no word of the heading.
+PAGEFIND_OPTIONS: tuple[str, ...] = ("--exclude-selectors", "a.headerlink")
 _INDEXED = re.compile(r"Indexed (\d+) pages?\b")
 _MARK = b"data-pagefind-body"
 # What Pagefind says when no element has the attribute: it then indexes every <body>.

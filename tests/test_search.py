@@ -27,7 +27,14 @@ import pytest
 from site_builder import search
 from site_builder.cli import main
 from site_builder.errors import ConfigError
-from site_builder.search import BUNDLE_DIR, ENTRY, SearchResult, index_site, survey
+from site_builder.search import (
+    BUNDLE_DIR,
+    ENTRY,
+    PAGEFIND_OPTIONS,
+    SearchResult,
+    index_site,
+    survey,
+)
 from site_builder.serve import PreviewOptions, PreviewServer
 from tests.conftest import (
     FIXED_NOW,
@@ -342,6 +349,22 @@ def test_searching_harmonyos_in_chromium_finds_the_seed(served: str) -> None:
             assert link.get_attribute("href") == (
                 "/articles/huawei-may-start-selling-3rd-party-phones/"
             )
+            # What is indexed of a story is the story: no category, byline or tags
+            # before it, no heading anchor's "#" in its headings.
+            indexed = page.evaluate(
+                """async () => {
+                    const pagefind = await import("/pagefind/pagefind.js");
+                    const found = await pagefind.search("weibo");
+                    const story = await found.results[0].data();
+                    const linux = await (await pagefind.search("hobby")).results[0].data();
+                    return [story.content, linux.sub_results.map((s) => s.title)];
+                }"""
+            )
+            content, headings = indexed
+            assert content.startswith("Huawei May Start Selling 3rd Party Phones. A post on Weibo")
+            assert "min read" not in content and "smartphones" not in content.lower()[:200]
+            assert "From hobby to infrastructure" in headings
+            assert not any(heading.endswith("#") for heading in headings)
         finally:
             browser.close()
 
@@ -381,7 +404,8 @@ def fragments(output: Path) -> dict[str, dict[str, Any]]:
 def pagefind_reading_everything(output: Path, into: Path) -> dict[str, bytes]:
     """The index Pagefind makes of every HTML file in ``output``, its entry file's
     languages sorted (Pagefind lists them in an order of each run's own)."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(output), "--output-path", str(into)]
+    command = [sys.executable, "-m", "pagefind", *PAGEFIND_OPTIONS]
+    command += ["--site", str(output), "--output-path", str(into)]
     subprocess.run(command, check=True, capture_output=True)
     entry = json.loads((into / ENTRY).read_bytes())
     entry["languages"] = dict(sorted(entry["languages"].items()))

@@ -41,8 +41,12 @@ _ATTRIBUTE = re.compile(
 # A start tag's attribute text up to the ">" that ends it, outside quoted values (a
 # loop unrolled: three times as fast as an alternation tried at each character).
 _QUOTED = rb"""[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*"""
-# A tag's text as a token has it: its name, then its attributes and the ">".
-_START_TAG = re.compile(rb"([^\t\n\r\f />\x00]*)(" + _QUOTED + rb")>")
+# How a script's or a style's token starts: for the fast scan, what starts so is one.
+_ELEMENT = re.compile(rb"(?i:script|style)\b")
+# A tag's text as a token has it: its name, then its attributes and the ">". The name
+# is what the scan took for one: "script" or "style" (a quote may follow), or up to a
+# space ("*+": it may hold a quote, which is no quote then).
+_START_TAG = re.compile(rb"((?i:script|style)\b|[^\t\n\r\f />\x00]*+)(" + _QUOTED + rb")>")
 
 
 def _tokens(attributes: bytes) -> re.Pattern[bytes]:
@@ -130,13 +134,18 @@ def _summary(tokens: Counter[bytes], *, exact: bool) -> Page:
     tokens.pop(b"", None)  # comments
     if len(_READ) + len(tokens) > _READ_LIMIT:
         _READ.clear()  # emptied when full, before a page: all its tags are read again
+    unkept = {}  # what _learn read but did not keep
     for token in [t for t in tokens if t not in _READ]:
-        _learn(token, exact=exact)
+        if (read := _learn(token, exact=exact)) is not None and token not in _READ:
+            unkept[token] = read
     links: dict[str, bool] = {}
     ids: Counter[str] = Counter()
     names: list[str] = []
     # Most tags have nothing to read (None) or were read before: map, not a loop.
-    for read in filter(None, map(_READ.get, tokens)):
+    found = (
+        map(_READ.get, tokens) if not unkept else (unkept.get(t) or _READ.get(t) for t in tokens)
+    )
+    for read in filter(None, found):
         for value, image in read[0]:
             links.setdefault(value, image)
         if read[1]:
@@ -185,15 +194,24 @@ def parse_page(data: bytes) -> Refs:
 
 def _learn(token: bytes, *, exact: bool) -> _Tag | None:
     """A token's start tag read into URLs and ids, and kept; ``_Skewed`` if the fast
-    scan cut it at a ">" inside a quoted value."""
+    scan (not ``exact``) cut it where the other scan would not."""
     start = _START_TAG.match(token)
-    if start is None or not (exact or start.end() == token.find(b">") + 1):
+    element = _ELEMENT.match(token) is not None  # a script's or a style's, to the fast scan
+    as_element = start is not None and start.group(1).lower() in (b"script", b"style")
+    # The fast scan ends a start tag at its first ">": one quoted leaves a quote open
+    # there, and a script's start tag that goes on is not where its text begins.
+    if not exact and (
+        start is None or element != as_element or start.end() != token.find(b">") + 1
+    ):
         raise _Skewed
+    if start is None:
+        return None  # not reached: the other scan's tags all have their ">"
     name = start.group(1).decode("utf-8", "replace").lower()
     read = _read(name, start.group(2).decode("utf-8", "replace"), token)
-    # A script's or style's token holds its text too (a page's JSON-LD is its own):
-    # kept only when it has something to read, which a page's script src has.
-    if read is not None or start.end() == len(token):
+    # A script's or style's token holds its text too (a page's JSON-LD is its own): kept
+    # only when it has something to read, which a page's script src has. A tag the
+    # other scan found where the fast one would find a script or style is not kept.
+    if element == as_element and (read is not None or start.end() == len(token)):
         _READ[token] = read
     return read
 

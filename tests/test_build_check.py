@@ -8,15 +8,20 @@ exit codes, and the site it writes is exactly a plain build's.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from site_builder.refs import parse_html
+from site_builder import refs
+from site_builder.refs import Page, Refs, parse_html, parse_page, read_page
 from tests.conftest import SITE_TOML, MakeSite, article
 from tests.test_output_safety import snapshot
 
@@ -97,6 +102,84 @@ def test_after_an_edit_unchanged_pages_are_checked_too(make_site: MakeSite, jobs
     third = cli(root, "build", "--check", "--no-search", "--jobs", jobs)
     assert third.returncode == 1
     assert "broken link '/articles/story-007/'" in third.stderr
+
+
+# One story holds a broken link, a missing anchor and a missing image, each found in
+# its Markdown; a relative link that breaks on the list pages showing the story, found
+# in those pages (their lines are counted from the output folder); and a feed the site
+# serves from content/ has a date without a zone.
+PLANTED = (
+    "Next to [its neighbour](../quiet/), a link that works from its own page only.\n\n"
+    "See [the start](/articles/story-000/) and [a lost story](/articles/never-written/).\n\n"
+    "Read [the quiet story's end](/articles/quiet/#no-such-part).\n\n"
+    "![A chart](/images/never-drawn.svg)\n"
+)
+OLD_FEED = """\
+<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">
+<channel>
+<title>Old feed</title>
+<link>https://test.example.org/</link>
+<description>The old site's feed, kept at its address</description>
+<atom:link href="https://test.example.org/old/feed.xml" rel="self"/>
+<item>
+<title>An old story</title>
+<link>https://test.example.org/articles/quiet/</link>
+<guid>https://test.example.org/articles/quiet/</guid>
+<pubDate>Tue, 10 Nov 2026 17:45:00</pubDate>
+</item>
+</channel>
+</rss>
+"""
+KINDS = (
+    r"content/articles/defects\.md:8:58: error: broken link '/articles/never-written/'",
+    r"content/articles/defects\.md:10:30: error: missing anchor in link "
+    r"'/articles/quiet/#no-such-part'",
+    r"content/articles/defects\.md:12:12: error: broken image '/images/never-drawn\.svg'",
+    r"old/feed\.xml:12: error: item 1: <pubDate> 'Tue, 10 Nov 2026 17:45:00' has no time zone",
+    # In the list pages that show the story's first paragraph, at their lines.
+    r"index\.html:\d+:\d+: error: link '\.\./quiet/' points above the site's top folder",
+    r"digest/2026/11/02/index\.html:\d+:\d+: error: broken link '\.\./quiet/'",
+)
+
+
+def defective_site(make_site: MakeSite, stories: int) -> Path:
+    files = {
+        f"content/articles/story-{n:03}.md": article(f"Story {n}", f"2026-10-{n % 28 + 1:02}")
+        for n in range(stories)
+    }
+    files["content/articles/defects.md"] = article("Defects", "2026-11-02", PLANTED)
+    files["content/articles/quiet.md"] = article("Quiet", "2026-11-01")
+    files["content/old/feed.xml"] = OLD_FEED
+    # Pages link to /search/ when the site is searched: no search, so that check
+    # renders the pages build writes, and their lines are the same.
+    return make_site(files, config=SITE_TOML + "search = false\n")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_each_kind_of_defect_is_reported_as_check_reports_it(
+    make_site: MakeSite, jobs: str
+) -> None:
+    """In a first build, and in one that rewrote a few files: the pages with the
+    defects were not rendered again, but read back from the output folder."""
+    root = defective_site(make_site, 220 if jobs == "2" else 20)
+    checked = cli(root, "check", "--jobs", jobs)
+    first = cli(root, "build", "--check", "--no-search", "--jobs", jobs)
+    assert (checked.returncode, first.returncode) == (1, 1)
+    assert problems(first, "text") == problems(checked, "text")
+    for kind in KINDS:
+        assert re.search(f"^{kind}", problems(checked, "text"), re.MULTILINE), kind
+    front = root / "output/index.html"  # where the relative link breaks
+    before = front.stat()
+    edited = article("Story 7", "2026-10-08", "Body text, edited.")
+    (root / "content/articles/story-007.md").write_text(edited, encoding="utf-8")
+    again = cli(root, "build", "--check", "--no-search", "--jobs", jobs)
+    assert again.returncode == 1
+    written = int(again.stdout.split("(")[1].split()[0])
+    assert 0 < written < 40, again.stdout
+    assert (front.stat().st_ino, front.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert problems(again, "text") == problems(cli(root, "check", "--jobs", jobs), "text")
+    assert problems(again, "text") == problems(checked, "text")
 
 
 def test_nothing_to_do_still_checks_everything(defects: Path) -> None:
@@ -214,3 +297,111 @@ def test_the_scanner_reads_every_built_page_as_htmlparser_does(
 def test_a_raw_less_than_sign_in_a_value_still_leaves_the_url_read() -> None:
     text = '<p><a title="1 < 2" href="/still-read/">x</a></p>'
     assert [ref.value for ref in parse_html(text).links] == ["/still-read/"]
+
+
+# --- Summing a page up: what read_page gives, against the places parse_page finds -------
+
+
+def summed_up(data: bytes) -> Page:
+    """What ``read_page`` must give: each URL once, named as its first tag names it."""
+    placed: Refs = parse_page(data)
+    first: dict[str, bool] = {}
+    for ref in placed.links:
+        first.setdefault(ref.value, ref.what == "image")
+    used = Counter(ref.value for ref in placed.ids)
+    return Page(
+        links=tuple(first),
+        images=frozenset(url for url, image in first.items() if image),
+        anchors=placed.anchors,
+        twice=tuple(ident for ident, times in used.items() if times > 1),
+    )
+
+
+# Where the fast scan's cut (a tag ends at its first ">") is not HTML's, and the page is
+# read again; and the rest of what a page may hold.
+SKEWED = [
+    '<a title="a > b" href="/after-quoted/">x</a><a href="/next/">y</a>',
+    '<a title=\'>\' href="/single/">x</a><img title="x>" src="/i.png">',
+    '<script title="x>y">var a = "<a href=/in/>";</script><a href="/out/">z</a>',
+    '<link rel="icon" href="/f.svg"><img src="/f.svg"><img src="/g.svg"><a href="/g.svg">',
+    '<p id="a">1</p><p id="a">2</p><p id="a">3</p><p id="b"><P ID="b">',
+    '<a href="/x/">1</a>\n<a href="/x/">2</a>\n<a href="/x/">1</a>',
+    '<ab" c="d>x" href="/after-a-quote-in-a-name/">',
+    # To the fast scan a style element; its quote never closes, so it is a tag named
+    # 'style"b' with an id; then a script whose start tag has a quote where a space was.
+    '<style"b <a id=x>""<p id="y">',
+    "<style!'<</style><script id=<p href=/s/></script>--</style><a href=/t/>",
+    'x<script"/u"SCRIPT>#SCRIPT</script><a href="/u/">',
+]
+
+
+@pytest.mark.parametrize("text", [*HANDMADE, *SKEWED])
+def test_a_page_sums_up_to_what_its_places_give(text: str) -> None:
+    data = text.encode()
+    assert read_page(data) == summed_up(data)
+    assert read_page(data) == summed_up(data)  # again, its tags read before
+
+
+def test_every_built_page_sums_up_to_what_its_places_give(
+    bundled_output: Path, defects: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a memo so small that it is emptied over and over, mid-site (and empty at
+    first: the tests before filled it with these very tags)."""
+    assert cli(defects, "build", "--no-search", "--jobs", "1").returncode == 0
+    monkeypatch.setattr(refs, "_READ", {})
+    monkeypatch.setattr(refs, "_READ_LIMIT", 300)
+    pages = [*bundled_output.rglob("*.html"), *(defects / "output").rglob("*.html")]
+    for path in sorted(pages):
+        data = path.read_bytes()
+        assert read_page(data) == summed_up(data), path
+
+
+PIECES = st.sampled_from(
+    [
+        '<a href="/x/">',
+        "<a href=/y id=z>",
+        "<A HREF='/u' NAME=n>",
+        '<img src="/x/">',
+        '<p id="d">',
+        '<a title="x>y" href="/q/">',
+        '<a name="n">',
+        '<video poster="/p">',
+        "<a\nhref='/nl/'>",
+        '<a href="#d">',
+        '<ab"',
+        "<a'b",
+        ' c="d',
+        " href='",
+        "<style",
+        "<script",
+        '<script a="',
+        "</script",
+        "<!--",
+        "-->",
+        "--!>",
+        "<script>",
+        "</script>",
+        "<STYLE>",
+        "</style >",
+        "</a>",
+        '"',
+        "'",
+        ">",
+        "<",
+        "=",
+        "\n",
+        " ",
+        "/",
+        "text",
+        "&amp;",
+        "\x00",
+        "é",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES | st.text(max_size=3), max_size=40))
+def test_any_text_sums_up_to_what_its_places_give(pieces: list[str]) -> None:
+    data = "".join(pieces).encode("utf-8", "surrogatepass")
+    assert read_page(data) == summed_up(data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from site_builder import build
 from site_builder.build import plan
-from site_builder.checks import as_errors, check_site, format_problems
+from site_builder.checks import as_errors, check_site, format_problems, urls
 from site_builder.cli import main
 from site_builder.config import SiteConfig, load_config
 from site_builder.errors import SiteError, SiteWarning
@@ -211,6 +212,62 @@ def test_duplicate_ids_on_one_page() -> None:
     assert run({"index.html": page('<p id="a">1</p>\n<p id="b">2</p>\n<p id="a">3</p>')}) == [
         "index.html:7:1: error: id 'a' is used twice on one page; links to #a reach the first"
     ]
+
+
+def test_an_id_used_three_times_is_reported_once_at_its_second_use() -> None:
+    body = '<p id="a">1</p>\n<p id="a">2</p>\n<p id="a">3</p>'
+    assert run({"index.html": page(body)}) == [
+        "index.html:6:1: error: id 'a' is used twice on one page; links to #a reach the first"
+    ]
+
+
+def test_a_url_is_reported_at_its_first_place_and_named_as_its_first_tag_names_it() -> None:
+    body = '<a href="/gone.svg">a</a>\n<img src="/gone.svg">\n<img src="/lost.svg">'
+    assert run({"index.html": page(body)}) == [
+        "index.html:5:1: error: broken link '/gone.svg': the site has no gone.svg",
+        "index.html:7:1: error: broken image '/lost.svg': the site has no lost.svg",
+    ]
+
+
+def test_links_to_ids_of_their_own_page() -> None:
+    body = (
+        '<h2 id="a b">A</h2><h2 id="c">C</h2>\n'
+        '<a href="#a%20b">fine</a><a href="#c#d">lost</a>\n'
+        '<a href="#c\td">a tab, dropped</a><a href="#TOP">fine</a><a href="#">fine</a>'
+    )
+    assert run({"index.html": page(body)}) == [
+        "index.html:6:26: error: missing anchor in link '#c#d': this page has no id 'c#d'",
+        "index.html:7:1: error: missing anchor in link '#c\\td': this page has no id 'cd'",
+    ]
+
+
+URLS = [
+    "https://other.example/a/b?c#d",
+    "http://other.example",
+    "https://",
+    "https:///no-host/",
+    "https://[::1]/ipv6/",
+    "https://[bad/",
+    "https://h\tost/",
+    "HTTPS://other.example/",
+    "https://example.org/a/",
+    "https://example.org",
+    "https://exämple.org/",
+    "https://example.org.evil/x",
+    "https:other",
+    "/a/",
+    "mailto:x@example.org",
+]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_urls_to_other_sites_are_told_apart_as_urlsplit_tells_them(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_config(Path("/nowhere"))
+    quick = (urls.target_of(url, "index.html", config), urls.is_absolute(url))
+    monkeypatch.setattr(urls, "_WEB_URL", re.compile("(?!)"))  # every URL asks urlsplit
+    assert (urls.target_of(url, "index.html", config), urls.is_absolute(url)) == quick
 
 
 # --- Feeds ---------------------------------------------------------------------------------

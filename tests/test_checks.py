@@ -256,18 +256,30 @@ URLS = [
     "https://example.org.evil/x",
     "https:other",
     "/a/",
+    "/",
+    "/news",
+    "/news/a/b.html",
+    "/a?b=1",
+    "/a#b",
+    "//host/x",
+    "/a%20b/",
+    "/a\tb/",
+    "/é/",
+    "/a:b",
     "mailto:x@example.org",
 ]
 
 
+@pytest.mark.parametrize("base_url", [BASE, "https://example.org/news/"])
 @pytest.mark.parametrize("url", URLS)
-def test_urls_to_other_sites_are_told_apart_as_urlsplit_tells_them(
-    url: str, monkeypatch: pytest.MonkeyPatch
+def test_urls_are_told_apart_as_urlsplit_tells_them(
+    url: str, base_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = make_config(Path("/nowhere"))
-    quick = (urls.target_of(url, "index.html", config), urls.is_absolute(url))
-    monkeypatch.setattr(urls, "_WEB_URL", re.compile("(?!)"))  # every URL asks urlsplit
-    assert (urls.target_of(url, "index.html", config), urls.is_absolute(url)) == quick
+    config = make_config(Path("/nowhere"), base_url)
+    quick = (urls.target_of(url, "a/index.html", config), urls.is_absolute(url))
+    for shortcut in ("_WEB_URL", "_SITE_PATH"):  # every URL asks urlsplit
+        monkeypatch.setattr(urls, shortcut, re.compile("(?!)"))
+    assert (urls.target_of(url, "a/index.html", config), urls.is_absolute(url)) == quick
 
 
 # --- Feeds ---------------------------------------------------------------------------------

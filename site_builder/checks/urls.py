@@ -19,6 +19,8 @@ from site_builder.config import SiteConfig
 # bracket, no tab or line break for urlsplit to drop) what urlsplit would tell is
 # plain, and it is a fifth of the time of a check: a site links to thousands.
 _WEB_URL = re.compile(r"https?://[^/?#\[\]\t\n\r][^\[\]\t\n\r]*\Z")
+# And most of the site's own, which urlsplit would not split at all.
+_SITE_PATH = re.compile(r"/(?!/)[^?#%\t\n\r]*\Z")
 
 
 def split_url(url: str) -> SplitResult | None:
@@ -54,8 +56,8 @@ class Target:
 
 def target_of(href: str, page: str, config: SiteConfig) -> Target | None:
     """The file an internal link leads to; None for a link to another site."""
-    if _elsewhere(href, config.base_url):
-        return None
+    if (plain := _plain(href, config)) is not _ASK:
+        return plain
     parts = split_url(href)
     if parts is None:
         return Target("", outside="is not a valid URL")
@@ -73,9 +75,17 @@ def target_of(href: str, page: str, config: SiteConfig) -> Target | None:
     return _relative(path, fragment, page)
 
 
-def _elsewhere(href: str, base_url: str) -> bool:
-    """Plainly a link to another site, without asking urlsplit."""
-    return href.isascii() and bool(_WEB_URL.match(href)) and not href.startswith(base_url)
+_ASK = Target("", outside="ask urlsplit")  # a marker
+
+
+def _plain(href: str, config: SiteConfig) -> Target | None:
+    """What ``target_of`` finds for most of a site's URLs, without asking urlsplit:
+    another site's, and a path from the site's root with no query, fragment or escape."""
+    if _SITE_PATH.match(href):
+        return _root_relative(href, "", config.base_path)
+    if href.isascii() and _WEB_URL.match(href) and not href.startswith(config.base_url):
+        return None
+    return _ASK
 
 
 def _relative(path: str, fragment: str, page: str) -> Target:

@@ -266,6 +266,13 @@ URLS = [
     "/a\tb/",
     "/é/",
     "/a:b",
+    "https://example.org/news/a/",
+    "https://example.org/news",
+    "https://example.org/news/a:b/",
+    "https://example.org/news//host/",
+    "https://example.org/news/a%20b/",
+    "https://example.org/news/a?b#c",
+    "https://example.org/news/zürich/",
     "mailto:x@example.org",
 ]
 

@@ -19,8 +19,10 @@ from site_builder.config import SiteConfig
 # bracket, no tab or line break for urlsplit to drop) what urlsplit would tell is
 # plain, and it is a fifth of the time of a check: a site links to thousands.
 _WEB_URL = re.compile(r"https?://[^/?#\[\]\t\n\r][^\[\]\t\n\r]*\Z")
-# And most of the site's own, which urlsplit would not split at all.
+# And most of the site's own, which urlsplit would not split at all: a path from the
+# site's root, or what follows its base URL (no scheme in it, no host).
 _SITE_PATH = re.compile(r"/(?!/)[^?#%\t\n\r]*\Z")
+_SITE_REST = re.compile(r"(?!/)[^?#%:\[\]\t\n\r]*\Z")
 
 
 def split_url(url: str) -> SplitResult | None:
@@ -83,9 +85,12 @@ def _plain(href: str, config: SiteConfig) -> Target | None:
     another site's, and a path from the site's root with no query, fragment or escape."""
     if _SITE_PATH.match(href):
         return _root_relative(href, "", config.base_path)
-    if href.isascii() and _WEB_URL.match(href) and not href.startswith(config.base_url):
+    if not href.isascii() or not _WEB_URL.match(href):
+        return _ASK
+    base = config.base_url
+    if not href.startswith(base):
         return None
-    return _ASK
+    return Target(served_by(href[len(base) :])) if _SITE_REST.match(href, len(base)) else _ASK
 
 
 def _relative(path: str, fragment: str, page: str) -> Target:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from itertools import repeat
 from typing import NamedTuple
 
 # The attributes read: href, src and poster are URLs; name only on <a>.
@@ -130,6 +131,7 @@ class _Skewed(Exception):
 # whenever it is read, so it never changes a result. Emptied when full.
 _READ: dict[bytes, _Tag | None] = {}
 _READ_LIMIT = 250_000
+_UNREAD: _Tag = ((), (), (), b"")  # a marker: not in _READ (no tag reads as this)
 
 
 def read_page(data: bytes) -> Page:
@@ -151,18 +153,16 @@ def _summary(tokens: Counter[bytes], *, exact: bool) -> Page:
     tokens.pop(b"", None)  # comments
     if len(_READ) + len(tokens) > _READ_LIMIT:
         _READ.clear()  # emptied when full, before a page: all its tags are read again
-    unkept = {}  # what _learn read but did not keep
-    for token in [t for t in tokens if t not in _READ]:
-        if (read := _learn(token, exact=exact)) is not None and token not in _READ:
-            unkept[token] = read
+    # Most tags were read before (or have nothing to read: None): map, not a loop.
+    reads = list(map(_READ.get, tokens, repeat(_UNREAD)))
+    if _UNREAD in reads:
+        order = list(tokens)
+        for at in [at for at, read in enumerate(reads) if read is _UNREAD]:
+            reads[at] = _learn(order[at], exact=exact)
     links: dict[str, bool] = {}
     ids: Counter[str] = Counter()
     names: list[str] = []
-    # Most tags have nothing to read (None) or were read before: map, not a loop.
-    found = (
-        map(_READ.get, tokens) if not unkept else (unkept.get(t) or _READ.get(t) for t in tokens)
-    )
-    for read in filter(None, found):
+    for read in filter(None, reads):
         for value, image in read[0]:
             links.setdefault(value, image)
         if read[1]:

@@ -24,7 +24,7 @@ import functools
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from site_builder.checks.feeds import check_feeds, is_feed
+from site_builder.checks.feeds import Read, check_feeds, forget_read, is_feed, read_feed
 from site_builder.checks.formats import Format, as_errors, format_problems
 from site_builder.checks.pages import Anchor, check_anchors, check_page, is_page
 from site_builder.checks.problems import (
@@ -79,7 +79,7 @@ class SiteCheck:
         self._c = Checker(paths, config, sources, reader, output)
         self._found: list[Problem] = []
         self._later: list[Anchor] = []
-        self._feeds: dict[str, bytes] = {}
+        self._feeds: dict[str, Read] = {}
 
     def add(self, path: str, data: bytes | Page) -> None:
         """One file, as built or as ``read_page`` took it from a page."""
@@ -87,11 +87,12 @@ class SiteCheck:
             page = data if isinstance(data, Page) else read_page(data)
             self._found += check_page(self._c, path, page, self._later)
         elif is_feed(path) and isinstance(data, bytes):
-            self._feeds[path] = data
+            self._feeds[path] = read_feed(path, data)  # as it comes: not all at the end
 
     def finish(self) -> list[SiteError]:
         """Every problem found, one report per cause, in order of place."""
         c = self._c
+        forget_read()
         found = [*self._found, *check_anchors(c, self._later), *check_feeds(c, self._feeds)]
         return sorted(merge(found, c.place), key=_order)
 

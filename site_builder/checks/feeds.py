@@ -351,19 +351,25 @@ def is_feed(path: str) -> bool:
     return posixpath.basename(path) in _FEED_NAMES
 
 
-def check_feeds(c: Checker, feeds: Mapping[str, bytes]) -> Iterator[Problem]:
-    """The problems of the site's feeds, read in order of their paths: the first of
-    two stories sharing an id is the one in the feed first in that order."""
-    try:
-        yield from _check_all(c, feeds)
-    finally:
-        _fragment_urls.cache_clear()
+Read = _Feed | _Fault  # a feed as its format's reader read it
 
 
-def _check_all(c: Checker, feeds: Mapping[str, bytes]) -> Iterator[Problem]:
+def read_feed(path: str, data: bytes) -> Read:
+    """A feed file read into the shape every format shares; or why it cannot be."""
+    return _parse_feed(path, data)
+
+
+def forget_read() -> None:
+    """Empty what ``read_feed`` kept of the feeds read so far, once all are read."""
+    _fragment_urls.cache_clear()
+
+
+def check_feeds(c: Checker, feeds: Mapping[str, Read]) -> Iterator[Problem]:
+    """The problems of the site's feeds, in order of their paths: the first of two
+    stories sharing an id is the one in the feed first in that order."""
     ids: dict[str, _Seen] = {}  # the first entry of each id, across all feeds
     for path in sorted(feeds):
-        parsed = _parse_feed(path, feeds[path])
+        parsed = feeds[path]
         if isinstance(parsed, _Fault):
             where = (path, parsed.line, parsed.column)
             yield c.problem(parsed.message, at=where, hint=parsed.hint)

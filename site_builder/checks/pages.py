@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import filterfalse
 from urllib.parse import unquote
 
 from site_builder.checks.problems import Checker, Problem, Spot
@@ -50,18 +51,19 @@ def is_page(path: str) -> bool:
     return path.endswith((".html", ".htm"))
 
 
-def check_page(c: Checker, path: str, page: Page, later: list[Anchor]) -> Iterator[Problem]:
+def check_page(c: Checker, path: str, page: Page, later: list[Anchor]) -> list[Problem]:
     """A page's problems; its links to ids of other pages go to ``later``, to be checked
     by ``check_anchors`` once every page's ids are known."""
     c.anchors[path] = page.anchors
-    yield from _duplicate_ids(c, path, page)
-    for value in page.links:  # each once: one report per URL and page is enough
-        if value not in c.fine:
-            link = _Link(value, "image" if value in page.images else "link")
-            if _SAME_PAGE.match(value):  # "#x", as on every article: checked now
-                yield from _check_anchor(c, Anchor(path, link, path, unquote(value[1:])))
-            else:
-                yield from _check_link(c, path, link, later)
+    found = list(_duplicate_ids(c, path, page)) if page.twice else []
+    # Each URL once (one report per URL and page is enough); most are known to be fine.
+    for value in filterfalse(c.fine.__contains__, page.links):
+        link = _Link(value, "image" if value in page.images else "link")
+        if _SAME_PAGE.match(value):  # "#x", as on every article: checked now
+            found += _check_anchor(c, Anchor(path, link, path, unquote(value[1:])))
+        else:
+            found += _check_link(c, path, link, later)
+    return found
 
 
 def check_anchors(c: Checker, later: Iterable[Anchor]) -> Iterator[Problem]:

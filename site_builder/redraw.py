@@ -325,27 +325,27 @@ class Redraw:
             spliced = _spliced(kept.read_bytes(), old, pages, self.config)
         except OSError:
             spliced = None
-        return {"sitemap.xml": spliced or sitemap_xml(pages, self.config)}
+        return {"sitemap.xml": spliced or sitemap_xml(map(_dated, pages), self.config)}
 
 
-def _sitemap_pages(paths: Collection[str], outline: Outline) -> list[SitemapPage]:
-    """``outputs._sitemap_pages``: every page by path, and each story's last change."""
+def _sitemap_pages(paths: Collection[str], outline: Outline) -> list[_Located]:
+    """``outputs._sitemap_pages``: every page by path, and each story's last change as
+    written (an equal moment written in another zone is another line)."""
     modified = {spot.url: spot.modified for spot in outline.spots.values()}
     modified.update(outline.pages)
-    pages = []
-    for path in sorted(paths):
-        if path.endswith("index.html"):
-            url = "/" + path.removesuffix("index.html")
-            when = modified.get(url)
-            pages.append((url, datetime.fromisoformat(when) if when else None))
-    return pages
+    return [
+        (url, modified.get(url, ""))
+        for path in sorted(paths)
+        if path.endswith("index.html")
+        for url in ("/" + path.removesuffix("index.html"),)
+    ]
 
 
-SitemapPage = tuple[str, datetime | None]
+_Located = tuple[str, str]  # a page of the sitemap: its URL, and its lastmod or ""
 
 
 def _spliced(
-    before: bytes, old: list[SitemapPage], new: list[SitemapPage], config: SiteConfig
+    before: bytes, old: list[_Located], new: list[_Located], config: SiteConfig
 ) -> bytes | None:
     """The sitemap of ``new`` pages, from the file made of the ``old`` ones: the lines of
     the pages that stay as they were are taken from it. None when the file is not what
@@ -362,8 +362,13 @@ def _spliced(
     return b"\n".join([*lines[:2], *made, *lines[-2:]])
 
 
-def _line(page: SitemapPage, config: SiteConfig) -> bytes:
-    return sitemap_xml([page], config).split(b"\n")[2]
+def _line(page: _Located, config: SiteConfig) -> bytes:
+    return sitemap_xml([_dated(page)], config).split(b"\n")[2]
+
+
+def _dated(page: _Located) -> tuple[str, datetime | None]:
+    url, when = page
+    return url, datetime.fromisoformat(when) if when else None
 
 
 @dataclass(frozen=True, slots=True)

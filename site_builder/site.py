@@ -185,9 +185,15 @@ def _text_of(entry: Entry, base_path: str) -> dict[str, object]:
 
 
 def placement(entry: Entry) -> tuple[object, ...]:
-    """Everything of an entry but its text: where it goes, what lists and feeds hold it."""
-    own = tuple(getattr(entry, f.name) for f in fields(Entry) if f.name not in TEXT_FIELDS)
-    return (*own, entry.extra.get("aliases"))
+    """Everything of an entry but its text: where it goes, what lists and feeds hold it.
+
+    A date as it is written, offset and all: the same moment written in another zone
+    compares equal, but feeds and the sitemap show it as written."""
+    own = (getattr(entry, f.name) for f in fields(Entry) if f.name not in TEXT_FIELDS)
+    return (
+        *(v.isoformat() if isinstance(v, datetime) else v for v in own),
+        entry.extra.get("aliases"),
+    )
 
 
 def _place(

@@ -58,9 +58,13 @@ def check_page(c: Checker, path: str, page: Page, later: list[Anchor]) -> list[P
     found = list(_duplicate_ids(c, path, page)) if page.twice else []
     # Each URL once (one report per URL and page is enough); most are known to be fine.
     for value in filterfalse(c.fine.__contains__, page.links):
+        same_page = _SAME_PAGE.match(value)  # "#x", as on every article: checked now
+        fragment = unquote(value[1:]) if same_page else ""
+        if same_page and (fragment in page.anchors or fragment.lower() == "top"):
+            continue
         link = _Link(value, "image" if value in page.images else "link")
-        if _SAME_PAGE.match(value):  # "#x", as on every article: checked now
-            found += _check_anchor(c, Anchor(path, link, path, unquote(value[1:])))
+        if same_page:
+            found += _check_anchor(c, Anchor(path, link, path, fragment))
         else:
             found += _check_link(c, path, link, later)
     return found

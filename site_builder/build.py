@@ -250,7 +250,10 @@ def _render_kept(spec: OutputSpec) -> Outcome:
     outcome = _render_one(spec)
     if isinstance(outcome, SiteError) or not is_page(spec.path):
         return outcome
-    return outcome[0], outcome[1], read_page(outcome[0])
+    # Paused: what reading makes is freed as it goes, with no cycle to find, but it
+    # would start collections that walk everything the rendering keeps.
+    with _collector_paused():
+        return outcome[0], outcome[1], read_page(outcome[0])
 
 
 def _checked_one(spec: OutputSpec) -> bytes | Page | SiteError:
@@ -258,9 +261,10 @@ def _checked_one(spec: OutputSpec) -> bytes | Page | SiteError:
     from site_builder.checks import is_page  # noqa: PLC0415 - see check()
 
     outcome = _render_one(spec)
-    if isinstance(outcome, SiteError):
-        return outcome
-    return read_page(outcome[0]) if is_page(spec.path) else outcome[0]
+    if isinstance(outcome, SiteError) or not is_page(spec.path):
+        return outcome if isinstance(outcome, SiteError) else outcome[0]
+    with _collector_paused():  # see _render_kept
+        return read_page(outcome[0])
 
 
 def _rendered(

@@ -21,6 +21,7 @@ from pathlib import Path
 from site_builder.build import (
     CheckResult,
     Kept,
+    _collector_paused,
     _rendered,
     check_files,
     page_sources,
@@ -55,7 +56,8 @@ class _Checked(Kept):
 
     def __setitem__(self, path: str, data: bytes | Page) -> None:
         self.paths.add(path)
-        self.check.add(path, data)
+        with _collector_paused():  # as _render_kept reads the page: nothing here is a cycle
+            self.check.add(path, data)
 
 
 def build_and_check(

@@ -58,6 +58,8 @@ class Impact:
     removed: frozenset[str]
     paths: frozenset[str] | None  # None: the same as before (then not read)
     old_paths: frozenset[str] | None = None  # before the edit, when ``paths`` is given
+    relisted: frozenset[str] = frozenset()  # pages whose last change the sitemap shows anew
+    stories: frozenset[str] = frozenset()  # the stories the units show
 
 
 class View:
@@ -75,6 +77,7 @@ class View:
         self._months: dict[tuple[int, int], list[str]] | None = None
         self._issues = {k: {d.key: d for d in outline.issues[k]} for k in outline.issues}
         self._pages: dict[str, tuple[Page[str], ...]] = {}
+        self._live: set[str] | None = None
 
     def prepare(self, wanted: Iterable[tuple[int, str]]) -> None:
         """Make the lists of the ``wanted`` terms (taxonomy, slug), in one pass."""
@@ -140,7 +143,10 @@ class View:
         return {s for s, found in self.outline.related.items() if source in found}
 
     def live(self) -> set[str]:
-        return {spot.url for spot in self.outline.spots.values()}
+        """Every story's address."""
+        if self._live is None:
+            self._live = {spot.url for spot in self.outline.spots.values()}
+        return self._live
 
 
 # --- what a unit shows, and its files ---------------------------------------------
@@ -469,7 +475,7 @@ def impact(
     to be worth rendering here, or a new file would take the place of another output.
     ``paths``: every file of the site before the edit (read when a file comes or goes)."""
     source = placed.article.source_path
-    units, old_files, new_files = [], set[str](), set[str]()
+    units, old_files, new_files, shows = [], set[str](), set[str](), set[str]()
     for unit in reached(before, after, placed, readers):
         was, now = shown(before, unit), shown(after, unit)
         if was is not None:
@@ -479,6 +485,7 @@ def impact(
         new_files.update(files(after, unit))
         if was is None or was[0] != now[0] or source in (*was[1], *now[1]):
             units.append(unit)
+            shows.update(now[1])
     removed, added = old_files - new_files, new_files - old_files
     every = paths() if removed or added or _relisted(before, after, source) else None
     if every is not None and added & every:  # another output has that path: the plan says so
@@ -489,7 +496,17 @@ def impact(
     written = {path for unit in units for path in _unit_files(after, unit)}
     if len(written) > MOST_RENDERED:
         return None
-    return Impact(tuple(units), frozenset(written), frozenset(removed), now_every, every)
+    spots = (before.outline.spots[source], after.outline.spots[source])
+    relisted = frozenset(output_path(spot.url) for spot in spots)
+    return Impact(
+        tuple(units),
+        frozenset(written),
+        frozenset(removed),
+        now_every,
+        every,
+        relisted,
+        frozenset(shows),
+    )
 
 
 def _unit_files(view: View, unit: Unit) -> tuple[str, ...]:

@@ -399,6 +399,9 @@ def _ranked_again(
 ) -> dict[str, tuple[str, ...]] | None:
     """The related stories of every article whose ranking the move may change, where
     they changed; None when that is too many articles to rank here."""
+    was, now = before.spots[source], after.spots[source]
+    if not jumped and (was.slug, was.terms[0]) == (now.slug, now.terms[0]):
+        return {}  # ranked by tags, then by place, then by slug: none of them changed
     old, new = _Ranking(before), _Ranking(after)
     affected = {source, *jumped}
     affected.update(old.near(source, old.tags(source)))

@@ -8,6 +8,7 @@ page shows ten stories and counts the rest.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -318,52 +319,70 @@ class Redraw:
         """The sitemap: every page, in order, with each story's last change. Its lines
         are made one by one: those of the pages the edit leaves alone are the file's."""
         assert found.paths is not None and found.old_paths is not None  # see impact
-        pages = _sitemap_pages(found.paths, self.outline)
-        old = _sitemap_pages(found.old_paths, self.before)
+        old, new = _lastmods(self.before), _lastmods(self.outline)
         kept = self.config.output_dir / "sitemap.xml"
         try:
-            spliced = _spliced(kept.read_bytes(), old, pages, self.config)
+            before = kept.read_bytes()
         except OSError:
-            spliced = None
-        return {"sitemap.xml": spliced or sitemap_xml(map(_dated, pages), self.config)}
+            before = b""
+        spliced = _Sitemap(self.config, old, new).spliced(before, found)
+        if spliced is not None:
+            return {"sitemap.xml": spliced}
+        pages = [(url, new.get(url, "")) for url in _urls(found.paths)]
+        return {"sitemap.xml": sitemap_xml(map(_dated, pages), self.config)}
 
 
-def _sitemap_pages(paths: Collection[str], outline: Outline) -> list[_Located]:
-    """``outputs._sitemap_pages``: every page by path, and each story's last change as
-    written (an equal moment written in another zone is another line)."""
-    modified = {spot.url: spot.modified for spot in outline.spots.values()}
-    modified.update(outline.pages)
-    return [
-        (url, modified.get(url, ""))
-        for path in sorted(paths)
-        if path.endswith("index.html")
-        for url in ("/" + path.removesuffix("index.html"),)
-    ]
+_INDEX = "index.html"
+
+
+def _urls(paths: Collection[str]) -> list[str]:
+    """The pages of ``paths``, as ``outputs._sitemap_pages`` lists them."""
+    return ["/" + path.removesuffix(_INDEX) for path in sorted(paths) if path.endswith(_INDEX)]
+
+
+def _lastmods(outline: Outline) -> dict[str, str]:
+    """Each story's and page's last change as written, by URL: an equal moment written
+    in another zone is another line."""
+    found = {spot.url: spot.modified for spot in outline.spots.values()}
+    found.update(outline.pages)
+    return found
+
+
+class _Sitemap:
+    """The sitemap after an edit, from the file before it: the lines of the pages that
+    stay as they were are the file's. None when the file is not what the old pages make
+    (checked where they differ), or the site has more than one language (whose lines
+    are not one a page)."""
+
+    def __init__(self, config: SiteConfig, old: dict[str, str], new: dict[str, str]) -> None:
+        self.config, self.old, self.new = config, old, new
+
+    def spliced(self, before: bytes, found: Impact) -> bytes | None:
+        assert found.paths is not None and found.old_paths is not None
+        lines = before.split(b"\n")
+        paths = sorted(p for p in found.old_paths if p.endswith(_INDEX))
+        if self.config.languages or len(lines) != len(paths) + 4:
+            return None
+        redone = {p for p in found.relisted | found.removed if p in found.old_paths}
+        made = {p for p in found.relisted | (found.paths - found.old_paths) if p in found.paths}
+        body = lines[2:-2]
+        for path in sorted(p for p in redone if p.endswith(_INDEX)):
+            at = bisect.bisect_left(paths, path)
+            if body[at] != self._line(path, self.old):
+                return None
+            del paths[at], body[at]
+        for path in sorted(p for p in made if p.endswith(_INDEX)):
+            at = bisect.bisect_left(paths, path)
+            paths.insert(at, path)
+            body.insert(at, self._line(path, self.new))
+        return b"\n".join([*lines[:2], *body, *lines[-2:]])
+
+    def _line(self, path: str, lastmods: dict[str, str]) -> bytes:
+        url = "/" + path.removesuffix(_INDEX)
+        return sitemap_xml([_dated((url, lastmods.get(url, "")))], self.config).split(b"\n")[2]
 
 
 _Located = tuple[str, str]  # a page of the sitemap: its URL, and its lastmod or ""
-
-
-def _spliced(
-    before: bytes, old: list[_Located], new: list[_Located], config: SiteConfig
-) -> bytes | None:
-    """The sitemap of ``new`` pages, from the file made of the ``old`` ones: the lines of
-    the pages that stay as they were are taken from it. None when the file is not what
-    the old pages make (checked where they differ), or the site has more than one
-    language (whose lines are not one a page)."""
-    lines = before.split(b"\n")
-    if not old or config.languages or len(lines) != len(old) + 4:
-        return None
-    gone = set(old) - set(new)
-    at = {page: i + 2 for i, page in enumerate(old)}
-    if any(lines[at[page]] != _line(page, config) for page in gone):
-        return None
-    made = [lines[at[page]] if page in at else _line(page, config) for page in new]
-    return b"\n".join([*lines[:2], *made, *lines[-2:]])
-
-
-def _line(page: _Located, config: SiteConfig) -> bytes:
-    return sitemap_xml([_dated(page)], config).split(b"\n")[2]
 
 
 def _dated(page: _Located) -> tuple[str, datetime | None]:

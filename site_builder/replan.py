@@ -17,7 +17,7 @@ import os
 import sqlite3
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from site_builder.cache import Inputs, amend_manifest, close_readers, kinds
 from site_builder.config import SiteConfig
@@ -156,6 +156,7 @@ class _Edit:
         edited = self._neighbours(before, after)
         meta = replace(self.meta, parts=self._parts(after))
         articles = KeptArticles(self.db, {}, edited, related=self.placed.related, lazy=True)
+        articles.load(found.stories)  # at once: a term's page shows ten stories
         redraw = Redraw(env, (self.before, after), articles, _kept(meta, articles))
         try:
             rendered = {p: d for unit in found.units for p, d in redraw.files(unit, found).items()}
@@ -210,19 +211,18 @@ class _Edit:
         old, new = self.before.spots[self.source].url, self.placed.article.url
         if old == new:
             return ""
-        path = self.config.root / LEDGER_NAME
         try:
-            text = path.read_text(encoding="utf-8")
-            found = [e for e in json.loads(text)["articles"] if e["source"] == self.source]
-        except (OSError, ValueError, KeyError, TypeError):
+            text = (self.config.root / LEDGER_NAME).read_text(encoding="utf-8")
+        except OSError:
             return None
-        if len(found) != 1 or found[0]["urls"][-1] != old:
+        entry = _entry_in(text, self.source)
+        if entry is None or entry[1]["urls"][-1] != old:
             return None
-        entry = found[0]
         # The story's entry as dump_ledger writes it, an address longer: spliced in,
         # since the rest of the file is what the last build wrote (its stat says so).
-        was, now = _entry_text(entry), _entry_text({**entry, "urls": [*entry["urls"], new]})
-        return text.replace(was, now) if text.count(was) == 1 else None
+        was, fields = entry
+        now = _entry_text({**fields, "urls": [*fields["urls"], new]})
+        return text.replace(was, now)
 
     # --- output/ and the record ----------------------------------------------------------
 
@@ -260,6 +260,7 @@ class _Edit:
         changed, the outline, and the state of the inputs."""
         related = self.placed.related
         rows = KeptArticles(self.db, {self.source: self.row}, {})
+        rows.load({*edited, *related})
         changed = {}
         for source in {*edited, *related}:
             row = rows.row(source)
@@ -295,6 +296,25 @@ def _kept(meta: Meta, articles: KeptArticles) -> Kept:
     parts = meta.parts
     live = {n for n, p in parts.items() if isinstance(p, Listed) and set(p.sources) - meta.blocked}
     return Kept(parts=SiteParts(parts, articles), readers=meta.readers, live=live)
+
+
+def _entry_in(text: str, source: str) -> tuple[str, dict[str, Any]] | None:
+    """The one entry of ``source`` in the ledger ``text``, as written and as read; None
+    unless it is there once, as ``permalinks.dump_ledger`` writes it."""
+    key = f'\n      "source": {json.dumps(source, ensure_ascii=False)},\n'
+    at = text.find(key)
+    if at < 0 or text.find(key, at + 1) >= 0:
+        return None
+    start, end = text.rfind("\n    {\n", 0, at) + 1, text.find("\n    }", at) + 6
+    try:
+        fields = json.loads(text[start:end])
+    except ValueError:
+        return None
+    written = _entry_text(fields) if isinstance(fields, dict) and set(fields) == _KEYS else None
+    return (written, fields) if start and written == text[start:end] else None
+
+
+_KEYS = {"id", "source", "urls", "pinned"}
 
 
 def _entry_text(entry: dict[str, object]) -> str:

@@ -2,7 +2,8 @@
 
 For each size, every builder gets its own fresh copy of the same seeded site and
 runs a cold build, a no-op rebuild (the same command again), a rebuild after
-a paragraph is appended to one article and one after that article is retitled.
+a paragraph is appended to one article, and one after each change of that article's
+metadata in turn: retitled, retagged, recategorised, redated, renamed.
 site_builder then runs `build --clean` and `build --clean --check` on the same
 site, so that the check's cost is a ratio of the same run, and Pagefind indexes
 its output.  Each run is measured in a fresh wrapper process (see measure.py).
@@ -26,21 +27,26 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import generate
 import peers
 from measure import Measurement, run_measured
 
-RUNS = ("cold", "no-op", "edit", "retitle")
+RUNS = ("cold", "no-op", "edit", "retitle", "retag", "recat", "redate", "rename")
 # site_builder alone, after RUNS: a whole build with the render cache warm, the same
 # with the checks of `check` (as the publish workflow runs it), and the search index.
 # The builds leave the index out (--no-search) like the peers; "index" times it.
 OWN_RUNS = ("clean", "check", "index")
 OWN_OPTIONS = {"clean": ("--clean",), "check": ("--clean", "--check")}
 RETITLE_MARKER = "BenchRetitled"
+# The metadata edits after the retitle, each on the same article as every tool has it:
+# a tag of a few hundred stories added, the next category, a day earlier, a new slug.
+RETAG = ("regulation", "standards")  # the first the article does not have yet
+RENAMED = "-renamed"
 HUGE_SIZES = (25_000, 50_000, 100_000)
 EDIT_MARKER = "BenchEditMarker"
 EDIT_PARAGRAPH = (
@@ -176,6 +182,86 @@ def retitle(site: Path, flavour: str) -> Path:
     return target
 
 
+def middle_article(site: Path, flavour: str) -> Path:
+    """The article every edit of a run changes (as append_edit picks it)."""
+    articles = sorted((site / generate.CONTENT_SUBDIR[flavour]).glob("*.md"))
+    return articles[len(articles) // 2]
+
+
+def _edited(target: Path, pattern: str, change: Callable[[re.Match[str]], str]) -> str:
+    """Rewrite the first match of ``pattern`` (multiline) in ``target``; its new text."""
+    text = target.read_text(encoding="utf-8")
+    found = re.search(pattern, text, flags=re.MULTILINE)
+    if found is None:
+        raise ValueError(f"{target}: nothing matches {pattern!r}")
+    new = change(found)
+    target.write_text(text[: found.start()] + new + text[found.end() :], encoding="utf-8")
+    return new
+
+
+def retag(site: Path, flavour: str) -> str:
+    """Add a tag the middle article does not have yet; the tag."""
+    target = middle_article(site, flavour)
+    text = target.read_text(encoding="utf-8")
+    tag = next(t for t in RETAG if f'"{t}"' not in text and f" {t}" not in text)
+    if flavour == "pelican":
+        _edited(target, r"^Tags: .*$", lambda m: f"{m[0]}, {tag}")
+    else:
+        _edited(target, r"^tags:$", lambda m: f'{m[0]}\n  - "{tag}"')
+    return tag
+
+
+def recategorise(site: Path, flavour: str) -> str:
+    """File the middle article under the next category; the category."""
+    names = generate.CATEGORIES
+    pattern = {
+        "site_builder": r'^(category: ")([^"]*)(")$',
+        "hugo": r'^(categories:\n  - ")([^"]*)(")$',
+        "pelican": r"^(Category: )(.*)()$",
+    }[flavour]
+    moved: list[str] = []
+
+    def change(m: re.Match[str]) -> str:
+        moved.append(names[(names.index(m[2]) + 1) % len(names)])
+        return f"{m[1]}{moved[0]}{m[3]}"
+
+    _edited(middle_article(site, flavour), pattern, change)
+    return moved[0]
+
+
+def redate(site: Path, flavour: str) -> str:
+    """Date the middle article a day earlier; the new day (ISO)."""
+    key = "Date" if flavour == "pelican" else "date"
+    days: list[str] = []
+
+    def change(m: re.Match[str]) -> str:
+        when = datetime.fromisoformat(m[2]) - timedelta(days=1)
+        days.append(when.date().isoformat())
+        return f"{m[1]}{when.isoformat()}"
+
+    _edited(middle_article(site, flavour), rf"^({key}: )(\S+)$", change)
+    return days[0]
+
+
+def rename(site: Path, flavour: str) -> str:
+    """Give the middle article a new slug (address); the slug."""
+    target = middle_article(site, flavour)
+    slug = target.stem + RENAMED
+    if flavour == "pelican":
+        _edited(target, r"^Slug: .*$", lambda m: f"Slug: {slug}")
+    else:
+        _edited(target, r"^---$", lambda m: f"---\nslug: {slug}")
+    return slug
+
+
+METADATA_EDITS: dict[str, Callable[[Path, str], str]] = {
+    "retag": retag,
+    "recat": recategorise,
+    "redate": redate,
+    "rename": rename,
+}
+
+
 def edit_visible(fresh: Sequence[Path], marker_text: str = EDIT_MARKER) -> bool:
     """Whether any page this build wrote contains the marker of the edit."""
     marker = marker_text.encode()
@@ -187,7 +273,7 @@ def _warnings(log: Path) -> int:
     return sum(1 for line in text.splitlines() if WARNING_LINE.search(line))
 
 
-def _note(run: str, measurement: Measurement, fresh: Sequence[Path]) -> str:
+def _note(run: str, measurement: Measurement, fresh: Sequence[Path], marker: str) -> str:
     notes = []
     if not measurement.ok:
         notes.append(f"FAILED exit {measurement.returncode}, log {measurement.log}")
@@ -196,6 +282,9 @@ def _note(run: str, measurement: Measurement, fresh: Sequence[Path]) -> str:
     elif run == "retitle":
         seen = edit_visible(fresh, RETITLE_MARKER)
         notes.append("new title in output" if seen else "NEW TITLE NOT IN OUTPUT")
+    elif run in METADATA_EDITS:
+        seen = edit_visible(fresh, marker) or any(marker in str(path) for path in fresh)
+        notes.append(f"{marker} in output" if seen else f"{marker.upper()} NOT IN OUTPUT")
     if measurement.leftover:
         notes.append("processes left running, not counted")
     warnings = _warnings(measurement.log)
@@ -213,15 +302,18 @@ def _show_failure(tool: str, measurement: Measurement) -> None:
 
 
 def run_trial(tool: Tool, site: Path, logs: Path) -> list[Row]:
-    """Cold build, no-op rebuild, one-article edit, a retitle (and site_builder's own
-    runs); stop at the first failure."""
+    """Cold build, no-op rebuild, one-article edit, its metadata edits (and
+    site_builder's own runs); stop at the first failure."""
     rows: list[Row] = []
     own = OWN_RUNS if tool.name == "site_builder" else ()
     for run in (*RUNS, *own):
+        marker = ""
         if run == "edit":
             append_edit(site, tool.flavour)
         elif run == "retitle":
             retitle(site, tool.flavour)
+        elif run in METADATA_EDITS:
+            marker = METADATA_EDITS[run](site, tool.flavour)
         log = logs / f"{run}.log"
         if run == "index":
             measurement, fresh = index_site_builder(site, log)
@@ -229,7 +321,7 @@ def run_trial(tool: Tool, site: Path, logs: Path) -> list[Row]:
             measurement, fresh = build_site_builder(site, log, *OWN_OPTIONS[run])
         else:
             measurement, fresh = tool.build(site, log)
-        rows.append(Row(run, measurement, _note(run, measurement, fresh)))
+        rows.append(Row(run, measurement, _note(run, measurement, fresh, marker)))
         _progress(f"  {tool.name:<12} {run:<6} {measurement.seconds:8.2f} s")
         if not measurement.ok:
             _show_failure(tool.name, measurement)

@@ -409,7 +409,7 @@ def build(
         if incremental and unchanged is not None:
             return unchanged
     if incremental and not force and not explain and not config.languages:
-        edited = edit_in_place(config, inputs, now=now, started=started)
+        edited = edit_in_place(config, inputs, now=now, started=started, jobs=jobs)
         if edited is not None:
             return edited
     p = plan(config, now=now, jobs=jobs, strict=strict, progress=progress)

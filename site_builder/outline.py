@@ -190,8 +190,11 @@ class Edits:
     spots: dict[str, Spot] = field(default_factory=dict)
     related: dict[str, tuple[str, ...]] = field(default_factory=dict)
     order: list[str] | None = None  # when a story moved
-    # Terms, their spellings, the issues (as stored) and the claims, when one changed.
-    lists: tuple[object, ...] | None = None
+    # Each of these when one changed: the terms with their spellings, the issues (as
+    # stored), the claims.
+    terms: tuple[tuple[dict[str, Term], ...], tuple[dict[str, Counter[str]], ...]] | None = None
+    issues: dict[IssueKind, tuple[_IssueRow, ...]] | None = None
+    claims: dict[str, tuple[str, ...]] | None = None
 
 
 def with_edits(base: Outline, edits: Edits) -> Outline:
@@ -202,27 +205,29 @@ def with_edits(base: Outline, edits: Edits) -> Outline:
         order=edits.order or base.order,
         related={**base.related, **edits.related},
     )
-    if edits.lists is not None:
-        terms, spellings, issues, claims = edits.lists
-        outline.terms, outline.spellings, outline.claims = terms, spellings, claims  # type: ignore[assignment]
-        outline.issues = {kind: _linked(kind, rows) for kind, rows in issues.items()}  # type: ignore[attr-defined]
+    if edits.terms is not None:
+        outline.terms, outline.spellings = edits.terms
+    if edits.issues is not None:
+        outline.issues = {kind: _linked(kind, rows) for kind, rows in edits.issues.items()}
+    if edits.claims is not None:
+        outline.claims = edits.claims
     return outline
 
 
 def edits_after(edits: Edits, before: Outline, placed: Placed) -> Edits:
     """``edits`` and the edit that placed ``placed`` again (in ``before``)."""
     after, source = placed.outline, placed.article.source_path
-    lists = edits.lists
-    kept = (before.terms, before.spellings, before.issues, before.claims)
-    now = (after.terms, after.spellings, after.issues, after.claims)
-    if any(a is not b for a, b in zip(kept, now, strict=True)):
-        issues = {kind: tuple(map(_issue_row, found)) for kind, found in after.issues.items()}
-        lists = (after.terms, after.spellings, issues, after.claims)
+    changed = after.terms is not before.terms or after.spellings is not before.spellings
+    issues = edits.issues
+    if after.issues is not before.issues:
+        issues = {kind: tuple(map(_issue_row, found)) for kind, found in after.issues.items()}  # type: ignore[misc]
     return Edits(
         spots={**edits.spots, source: after.spots[source]},
         related={**edits.related, **placed.related},
         order=after.order if after.order != before.order else edits.order,
-        lists=lists,
+        terms=(after.terms, after.spellings) if changed else edits.terms,
+        issues=issues,
+        claims=after.claims if after.claims is not before.claims else edits.claims,
     )
 
 

@@ -250,7 +250,7 @@ def _feeds(graph: OutputGraph) -> tuple[Feed, ...]:
 
 
 def edit_in_place(
-    config: SiteConfig, inputs: Inputs, *, now: datetime, started: float
+    config: SiteConfig, inputs: Inputs, *, now: datetime, started: float, jobs: int = 1
 ) -> BuildResult | None:
     """The build after an edit of articles' text, or of one article's metadata
     (``replan``); or ``None``: the edit needs the planned build (which also reports any
@@ -262,7 +262,7 @@ def edit_in_place(
         return None  # a scheduled story has come due: it must be placed
     try:
         with store(config) as db:
-            edited = _edit_kept(config, db, summary.inputs, inputs, now=now)
+            edited = _edit_kept(config, db, summary.inputs, inputs, now=now, jobs=jobs)
     except (sqlite3.Error, OSError, TypeError, ValueError):
         return None
     if edited is None:
@@ -287,7 +287,13 @@ def edit_in_place(
 
 
 def _edit_kept(
-    config: SiteConfig, db: sqlite3.Connection, signature: str, inputs: Inputs, *, now: datetime
+    config: SiteConfig,
+    db: sqlite3.Connection,
+    signature: str,
+    inputs: Inputs,
+    *,
+    now: datetime,
+    jobs: int,
 ) -> Edited | None:
     """What the build after the edits wrote, if what is kept allows building it here."""
     meta = read_meta(db, META, Meta)
@@ -302,7 +308,7 @@ def _edit_kept(
         if len(entries) != 1:
             return None
         row = rows[entries[0].source_path]
-        return edit_placed(config, db, meta, row, entries[0], inputs=inputs, now=now)
+        return edit_placed(config, db, meta, row, entries[0], inputs=inputs, now=now, jobs=jobs)
     written = _edit(config, db, meta, rows, articles)
     if written is None:
         return None

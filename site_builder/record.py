@@ -112,6 +112,12 @@ def _tables(db: sqlite3.Connection) -> sqlite3.Connection:
     return db
 
 
+def reader(config: SiteConfig) -> sqlite3.Connection:
+    """A connection of its own to the record, for reading (a forked renderer's)."""
+    path = records_folder(config.root, config.output_dir) / _NAME
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+
+
 @contextlib.contextmanager
 def store(config: SiteConfig) -> Iterator[sqlite3.Connection]:
     """The record of ``config``'s output folder, in one transaction."""
@@ -201,6 +207,10 @@ class KeptArticles:
         self._db, self._rows, self._edited = db, dict(rows), edited
         self._related, self._lazy = related or {}, lazy
         self._whole: dict[str, Article] = {}  # one object a source: cards are cached by identity
+
+    def reconnect(self, db: sqlite3.Connection) -> None:
+        """Read from ``db`` from now on: a forked process must not share its parent's."""
+        self._db = db
 
     def row(self, source: str) -> Row:
         if source not in self._rows:

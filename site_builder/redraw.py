@@ -9,10 +9,13 @@ page shows ten stories and counts the rest.
 from __future__ import annotations
 
 import bisect
+import os
+import pickle
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from site_builder.config import SiteConfig
 from site_builder.feeds import FEED_FILES, FeedItem, FeedLink, FeedSpec, article_item, render_feed
@@ -32,7 +35,7 @@ from site_builder.outputs import (
     redirect_page,
 )
 from site_builder.permalinks import Redirect
-from site_builder.record import Feed, KeptArticles, Lazy, SiteParts, render_kept
+from site_builder.record import Feed, KeptArticles, Lazy, NotKept, SiteParts, render_kept
 from site_builder.site import output_path
 from site_builder.sitemap import sitemap_xml
 
@@ -40,6 +43,54 @@ if TYPE_CHECKING:
     import jinja2
 
 Files = dict[str, bytes]
+
+
+# Below this many files, a second process costs more than it saves.
+PARALLEL = 48
+
+
+def rendered(redraw: Redraw, found: Impact, *, jobs: int, reconnect: Callable[[], None]) -> Files:
+    """The files of every unit ``found``; on two cores when there are many of them (a
+    story moved to another category: both categories' pages). Forking is only safe
+    while this process runs no other thread; ``reconnect`` is called in the child."""
+    units = list(found.units)
+    alone = jobs < 2 or len(found.written) < PARALLEL or threading.active_count() > 1
+    if alone or not hasattr(os, "fork"):
+        return redraw.all(units, found)
+    # Interleaved: a list's pages, side by side in ``units``, cost alike.
+    mine, theirs = units[::2], units[1::2]
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # never returns into the build
+        os.close(reading)
+        _answer(writing, lambda: _reconnected(reconnect, redraw).all(theirs, found))
+    os.close(writing)
+    try:
+        made = redraw.all(mine, found)
+    finally:
+        with os.fdopen(reading, "rb") as pipe:
+            answer = pipe.read()
+        os.waitpid(child, 0)
+    kind, value = pickle.loads(answer) if answer else ("failed", "no answer")
+    if kind != "files" or not isinstance(value, dict):
+        raise NotKept(f"the second renderer failed: {value}")
+    return {**made, **value}
+
+
+def _reconnected(reconnect: Callable[[], None], redraw: Redraw) -> Redraw:
+    reconnect()
+    return redraw
+
+
+def _answer(pipe: int, make: Callable[[], Files]) -> NoReturn:
+    """In a forked child: write what ``make`` gives (or why it failed), and exit."""
+    try:
+        answer = pickle.dumps(("files", make()), pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:  # noqa: BLE001 - told to the parent, which falls back
+        answer = pickle.dumps(("failed", repr(exc)))
+    with os.fdopen(pipe, "wb") as out:
+        out.write(answer)
+    os._exit(0)
 
 
 class Redraw:
@@ -60,6 +111,9 @@ class Redraw:
         self.texts: Texts = env.globals["i18n"]  # type: ignore[assignment]
         self.taxonomies = _taxonomies_in(self.texts)
         self.site_links = self._site_spec(()).links()
+
+    def all(self, units: Iterable[Unit], found: Impact) -> Files:
+        return {path: data for unit in units for path, data in self.files(unit, found).items()}
 
     def files(self, unit: Unit, found: Impact) -> Files:
         """The files of ``unit``, one of those the edit ``found`` changes."""

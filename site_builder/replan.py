@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -43,8 +44,9 @@ from site_builder.record import (
     SiteParts,
     pickled,
     read_meta,
+    reader,
 )
-from site_builder.redraw import Kept, Redraw
+from site_builder.redraw import Kept, Redraw, rendered
 from site_builder.site import TEXT_FIELDS, output_path, placement
 from site_builder.templates import make_environment
 from site_builder.writer import holds, update_site
@@ -68,8 +70,10 @@ def edit_placed(
     *,
     inputs: Inputs,
     now: datetime,
+    jobs: int = 1,
 ) -> Edited | None:
-    """The build after an edit of ``entry``'s metadata, or None: the planned build."""
+    """The build after an edit of ``entry``'s metadata, or None: the planned build.
+    ``jobs``: processes it may render in."""
     base = read_meta(db, OUTLINE, Outline)
     edits = read_meta(db, EDITS, Edits) or Edits()
     outline = with_edits(base, edits) if base else None
@@ -81,7 +85,8 @@ def edit_placed(
     placed = place_again(outline, row.article, identified, config, texts)
     if placed is None or not _addressable(outline, placed):
         return None
-    edit = _Edit(config, db, meta, row, entry, outline, _claimed(outline, placed), edits)
+    placed = _claimed(outline, placed)
+    edit = _Edit(config, db, meta, row, entry, outline, placed, edits, jobs)
     return edit.build(env, inputs)
 
 
@@ -142,6 +147,7 @@ class _Edit:
     before: Outline
     placed: Placed
     edits: Edits  # the outline's since it was kept
+    jobs: int  # processes it may render in
 
     @property
     def source(self) -> str:
@@ -159,15 +165,18 @@ class _Edit:
         articles.load(found.stories)  # at once: a term's page shows ten stories
         redraw = Redraw(env, (self.before, after), articles, _kept(meta, articles))
         try:
-            rendered = {p: d for unit in found.units for p, d in redraw.files(unit, found).items()}
+            made = rendered(redraw, found, jobs=self.jobs, reconnect=self._reconnect(articles))
         except (SiteError, NotKept):
             return None
         finally:
             close_readers()
         meta = replace(meta, feeds=redraw.article_feeds(meta.feeds, self._terms()))
         return self._written(
-            rendered, found=found, ledger=ledger, inputs=inputs, edited=edited, meta=meta
+            made, found=found, ledger=ledger, inputs=inputs, edited=edited, meta=meta
         )
+
+    def _reconnect(self, articles: KeptArticles) -> Callable[[], None]:
+        return lambda: articles.reconnect(reader(self.config))
 
     def _paths(self) -> frozenset[str]:
         """Every file of the site before the edit."""

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from site_builder.build import build
 from site_builder.cache import amend_manifest, load_manifest, records_folder
 from site_builder.config import SiteConfig, load_config
 from site_builder.errors import BuildFailed, SiteWarning
@@ -27,6 +28,7 @@ from site_builder.fresh import BuildResult
 from site_builder.i18n import load_texts
 from site_builder.model import Entry
 from site_builder.outline import Outline, outline_of, place_again
+from site_builder.redraw import PARALLEL
 from site_builder.site import build_site
 from tests.conftest import SITE_TOML, MakeSite, article, build_at
 from tests.test_cli import run_cli
@@ -454,3 +456,30 @@ def test_an_outline_edited_in_place_is_the_outline_placed_from_scratch(
     assert (got.order, got.spots, got.related) == (expected.order, expected.spots, expected.related)
     assert (got.terms, got.spellings) == (expected.terms, expected.spellings)
     assert got.issues == expected.issues
+
+
+def test_many_pages_are_rendered_in_two_processes_as_in_one(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """A story moved to another category changes every page of both (each counts its
+    stories): past ``redraw.PARALLEL`` files, half are rendered in a forked process."""
+
+    def filed(n: int, category: str) -> str:
+        when = DAY_ONE + timedelta(hours=7 * n)
+        return article(f"Story {n}", f"{when:%Y-%m-%d %H:%M}", "Text.", category=category)
+
+    root = make_site(
+        {
+            f"content/articles/story-{n}.md": filed(n, "Policy" if n % 3 else "Cloud")
+            for n in range(150)
+        }
+    )
+    config = load_config(root)
+    build(config, now=NOW, jobs=2)
+    (root / "content/articles/story-1.md").write_text(filed(1, "Cloud"), encoding="utf-8")
+    copy = tmp_path / "clean"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("output", ".output.*", ".site-*"))
+    result = build(config, now=NOW, jobs=2)
+    assert result.replanned and len(result.written) >= PARALLEL
+    build(load_config(copy), now=NOW, jobs=1, incremental=False)
+    assert snapshot(root / "output") == snapshot(copy / "output")

@@ -66,6 +66,14 @@ def _text_of(element: bytes) -> bytes:
     return rb"[^<]*+(?:<(?!(?i:" + end + rb"))[^<]*+)*+(?:<(?i:" + end + rb"))?"
 
 
+# A page's meta tags, a dozen or so, most of them its own (its title, description,
+# address): none holds a URL or an id the check reads, so they are not collected. Only
+# a plain one, without "<" or ">" in a value: the scan goes on after it as it would.
+_NOTHING_TO_READ = (
+    rb'(?!meta(?:[ ]+(?:name|property|content|charset|http-equiv)="[^"<>]*")+[ ]*/?>)'
+)
+
+
 def _tokens(attributes: bytes) -> re.Pattern[bytes]:
     """What the scan stops at, from each "<": a comment (group 1 empty); a script or
     style element, its start tag and its text up to its end tag, which is not markup;
@@ -87,7 +95,9 @@ def _tokens(attributes: bytes) -> re.Pattern[bytes]:
         + attributes
         + rb">"
         + _text_of(b"style")
-        + rb"|[a-zA-Z][^\t\n\r\f />\x00]*[\t\n\r\f /\x00]"
+        + rb"|"
+        + _NOTHING_TO_READ
+        + rb"[a-zA-Z][^\t\n\r\f />\x00]*[\t\n\r\f /\x00]"
         + attributes
         + rb">))",
         re.DOTALL,

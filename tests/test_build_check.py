@@ -271,6 +271,8 @@ HANDMADE = [
     '<p>İstanbul İzmir</p><a href="/after-long-lower/">x</a>',
     '<img src="/self-closing.png"/><br/><a href="" id="">empty</a>',
     '<div class="x" data-href="/data/" hidden><a class=y href="/z/">z</a></div>',
+    '<meta name="d" content="a"><meta id="m" content="b"><meta property="u" content="/c/">',
+    '<meta name="d" content="<a href=/in-a-value/>"><a href="/after-meta/">',
 ]
 
 
@@ -396,6 +398,8 @@ PIECES = st.sampled_from(
         " href='",
         "<style",
         "<script",
+        '<meta name="',
+        '<meta property="p" content="',
         '<script a="',
         "</script",
         "<!--",

@@ -65,9 +65,15 @@ class Impact:
 class View:
     """An outline, and the lists the site stage makes of it, each made when first used."""
 
-    def __init__(self, outline: Outline, config: SiteConfig) -> None:
-        self.outline, self.config, self.order = outline, config, outline.order
-        self.index = {s: i for i, s in enumerate(outline.order)}
+    def __init__(self, outline: Outline, config: SiteConfig, like: View | None = None) -> None:
+        """``like``: the view of the outline before the edit, whose lists this one's
+        are where the edit left them alone."""
+        self.outline, self.config, self.order, self.like = outline, config, outline.order, like
+        self.index: dict[str, int]
+        if like is not None and like.order is outline.order:
+            self.index = like.index
+        else:
+            self.index = {s: i for i, s in enumerate(outline.order)}
         # Newest first, so each month's and issue's stories follow one another: found
         # by bisection. Not where a zone's clocks went back over midnight.
         self._days = [-outline.spots[s].day for s in outline.order]
@@ -79,9 +85,19 @@ class View:
         self._pages: dict[str, tuple[Page[str], ...]] = {}
         self._live: set[str] | None = None
 
-    def prepare(self, wanted: Iterable[tuple[int, str]]) -> None:
-        """Make the lists of the ``wanted`` terms (taxonomy, slug), in one pass."""
+    def prepare(self, wanted: Iterable[tuple[int, str]], edited: str = "") -> None:
+        """Make the lists of the ``wanted`` terms (taxonomy, slug), in one pass; those
+        of the view it is ``like`` where ``edited`` (the story edited) stays as it was
+        in them and no story moved."""
+        like = self.like
+        if like is not None and like.order is self.order:
+            was, now = like.outline.spots[edited].terms, self.outline.spots[edited].terms
+            kept = {w for w in wanted if was[w[0]].count(w[1]) == now[w[0]].count(w[1])}
+            self._lists.update((w, like._lists[w]) for w in kept if w in like._lists)
+            wanted = [w for w in wanted if w not in self._lists]
         found: dict[tuple[int, str], list[str]] = {w: [] for w in wanted}
+        if not found:
+            return
         spots = self.outline.spots
         for source in self.order:
             for k, slugs in enumerate(spots[source].terms):
@@ -360,7 +376,7 @@ def reached(before: View, after: View, placed: Placed, readers: Iterable[str]) -
         (k, slug) for spot in (was, now) for k, slugs in enumerate(spot.terms) for slug in slugs
     }
     before.prepare(wanted)
-    after.prepare(wanted)
+    after.prepare(wanted, source)
     units = _fronts(before, after, source) | _indexes(before, after, source)
     units |= {Unit("article", (s,)) for s in _articles(before, after, placed)}
     for taxonomy in range(len(TAXONOMIES)):
@@ -411,7 +427,8 @@ def _articles(before: View, after: View, placed: Placed) -> set[str]:
     for view in (before, after):
         at = view.index[source]
         found.update(view.order[i] for i in (at - 1, at + 1) if 0 <= i < len(view.order))
-        found |= view.related_to(source)
+        if view is before or after.outline.related is not before.outline.related:
+            found |= view.related_to(source)
     return found
 
 

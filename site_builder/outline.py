@@ -348,7 +348,9 @@ def place_again(
     jumped = tuple(without[min(before, at) : max(before, at)])
     if len(jumped) > MOST_JUMPED:
         return None
-    after = replace(outline, order=[*without[:at], source, *without[at:]], terms=tags)
+    # The same list when the story keeps its place: the lists made of it are the same.
+    order = outline.order if at == before else [*without[:at], source, *without[at:]]
+    after = replace(outline, order=order, terms=tags)
     after.spellings = spellings
     article = _place(entry, tags[0], tags[1], config.base_path, after.neighbours(at))
     after.spots = {**outline.spots, source: spot_of(article, config.tz)}
@@ -357,7 +359,7 @@ def place_again(
     if related is None or issues is None:
         return None
     after.issues = issues
-    after.related = {**outline.related, **related}
+    after.related = {**outline.related, **related} if related else outline.related
     return Placed(outline=after, article=article, related=related, jumped=jumped)
 
 

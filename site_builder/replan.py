@@ -154,7 +154,8 @@ class _Edit:
         return self.placed.article.source_path
 
     def build(self, env: jinja2.Environment, inputs: Inputs) -> Edited | None:
-        before, after = View(self.before, self.config), View(self.placed.outline, self.config)
+        before = View(self.before, self.config)
+        after = View(self.placed.outline, self.config, like=before)
         found = impact(before, after, self.placed, self.meta.readers, self._paths)
         ledger = self._ledger() if found else None
         if found is None or ledger is None:

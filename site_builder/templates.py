@@ -47,8 +47,11 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """
 
     def __init__(self, folder: str, settings: str) -> None:
-        super().__init__(folder)
         self.salt = build_fingerprint(settings)
+        # Files are named by the settings too, so that sets can be pruned as a whole.
+        family = self.salt[:16]
+        super().__init__(folder, pattern=f"{family}-%s.cache")
+        _use_and_prune(Path(folder), family)
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         key = f"{self.salt}\0{name}\0{filename or ''}"
@@ -57,6 +60,24 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
+
+
+KEPT_SETTINGS = 4
+
+
+def _use_and_prune(folder: Path, family: str) -> None:
+    """Mark the templates compiled for these settings as used, and remove those of all
+    but the ``KEPT_SETTINGS`` settings used last: every ``--base-url`` a preview or a
+    build was ever given compiled the theme anew, and the folder only grew."""
+    with contextlib.suppress(OSError):
+        (folder / f"{family}.used").touch()
+        marks = sorted(folder.glob("*.used"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        stale = [m.stem for m in marks[KEPT_SETTINGS:]] + ["__jinja2"]  # the older naming
+        for old in stale:
+            for file in folder.glob(f"{old}[-_]*.cache"):
+                file.unlink(missing_ok=True)
+        for mark in marks[KEPT_SETTINGS:]:
+            mark.unlink(missing_ok=True)
 
 
 def _compiled_templates(config: SiteConfig) -> jinja2.BytecodeCache | None:

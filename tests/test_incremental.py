@@ -183,3 +183,32 @@ def test_a_damaged_summary_costs_a_real_build_not_a_crash(make_site: MakeSite, d
     again = build_at(root)
     assert again.written == () and again.pages == first.pages
     assert json.loads(summary.read_text(encoding="utf-8"))["pages"] == first.pages
+
+
+def test_templates_compiled_for_settings_not_used_lately_are_removed(
+    make_site: MakeSite,
+) -> None:
+    """Each address compiles the theme anew; the folder keeps four addresses' worth."""
+    from site_builder.build import build
+    from site_builder.config import load_config
+    from site_builder.templates import KEPT_SETTINGS
+    from tests.conftest import FIXED_NOW
+
+    root = make_site(FILES)
+    compiled = root / ".site-builder/templates"
+
+    def build_for(name: str) -> set[str]:
+        config = load_config(root, base_url=f"https://{name}.example.org/")
+        build(config, now=FIXED_NOW, jobs=1, incremental=False)
+        return {p.name for p in compiled.iterdir()}
+
+    first = build_for("a")
+    one_site = len(first)
+    for name in ("b", "c", "d", "a"):
+        build_for(name)
+    assert build_for("e") != first
+    kept = build_for("a")
+    assert kept == build_for("a") and first <= kept  # a, used last but one, kept and reused
+    assert len(kept) == one_site * KEPT_SETTINGS
+    grown = build_for("b")  # b, used longest ago, was removed and is compiled anew
+    assert len(grown) == len(kept) and grown != kept

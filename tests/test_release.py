@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import tarfile
 import venv
 from pathlib import Path
 
@@ -64,6 +65,16 @@ def test_the_sdist_and_the_wheel_pass_twine_check(dist: Path) -> None:
     ]
     done = run(sys.executable, "-m", "twine", "check", "--strict", *sorted(dist.iterdir()))
     assert done.stdout.count("PASSED") == 2
+
+
+def test_the_sdist_holds_every_file_the_readme_links(dist: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    linked = {m.split("#")[0] for m in re.findall(r"\]\(([^)#:]+)", readme)}
+    assert "docs/cli.md" in linked
+    (sdist,) = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        held = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert sorted(linked - held) == []
 
 
 def test_the_installed_wheel_is_not_this_checkout(installed: Path) -> None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
@@ -59,7 +59,7 @@ class Impact:
     paths: frozenset[str] | None  # None: the same as before (then not read)
     old_paths: frozenset[str] | None = None  # before the edit, when ``paths`` is given
     relisted: frozenset[str] = frozenset()  # pages whose last change the sitemap shows anew
-    stories: frozenset[str] = frozenset()  # the stories the units show
+    shows: Mapping[Unit, tuple[str, ...]] = field(default_factory=dict)  # stories a unit shows
 
 
 class View:
@@ -492,7 +492,8 @@ def impact(
     to be worth rendering here, or a new file would take the place of another output.
     ``paths``: every file of the site before the edit (read when a file comes or goes)."""
     source = placed.article.source_path
-    units, old_files, new_files, shows = [], set[str](), set[str](), set[str]()
+    units, old_files, new_files = [], set[str](), set[str]()
+    shows: dict[Unit, tuple[str, ...]] = {}
     for unit in reached(before, after, placed, readers):
         was, now = shown(before, unit), shown(after, unit)
         if was is not None:
@@ -502,7 +503,7 @@ def impact(
         new_files.update(files(after, unit))
         if was is None or was[0] != now[0] or source in (*was[1], *now[1]):
             units.append(unit)
-            shows.update(now[1])
+            shows[unit] = now[1]
     removed, added = old_files - new_files, new_files - old_files
     every = paths() if removed or added or _relisted(before, after, source) else None
     if every is not None and added & every:  # another output has that path: the plan says so
@@ -522,7 +523,7 @@ def impact(
         now_every,
         every,
         relisted,
-        frozenset(shows),
+        shows,
     )
 
 

@@ -163,7 +163,6 @@ class _Edit:
         edited = self._neighbours(before, after)
         meta = replace(self.meta, parts=self._parts(after))
         articles = KeptArticles(self.db, {}, edited, related=self.placed.related, lazy=True)
-        articles.load(found.stories)  # at once: a term's page shows ten stories
         redraw = Redraw(env, (self.before, after), articles, _kept(meta, articles))
         try:
             made = rendered(redraw, found, jobs=self.jobs, reconnect=self._reconnect(articles))

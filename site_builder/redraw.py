@@ -45,20 +45,26 @@ if TYPE_CHECKING:
 Files = dict[str, bytes]
 
 
-# Below this many files, a second process costs more than it saves.
-PARALLEL = 48
+# Below this much work (in term pages' worth: ``_COST``), a second process costs more
+# than it saves. The collector is paused on this path (``quick``), so a forked child
+# copies little of its parent's memory: forking costs a few milliseconds.
+PARALLEL = 16
+# What a unit costs to render, in term pages' worth, as measured at 10,000 articles:
+# /digest/ lists every issue, an issue is three files (one with its CSS inlined), the
+# sitemap is spliced from the file; a redirect is a few lines. Any other unit: one.
+_COST = {"digests": 25.0, "sitemap": 15.0, "issue": 8.0, "month": 7.0, "redirect": 0.1}
 
 
 def rendered(redraw: Redraw, found: Impact, *, jobs: int, reconnect: Callable[[], None]) -> Files:
-    """The files of every unit ``found``; on two cores when there are many of them (a
-    story moved to another category: both categories' pages). Forking is only safe
-    while this process runs no other thread; ``reconnect`` is called in the child."""
+    """The files of every unit ``found``; on two cores when they are much work (a story
+    moved to another category: both categories' pages; a redated one: its issues and
+    /digest/). Forking is only safe while this process runs no other thread;
+    ``reconnect`` is called in the child."""
     units = list(found.units)
-    alone = jobs < 2 or len(found.written) < PARALLEL or threading.active_count() > 1
+    alone = jobs < 2 or sum(map(_cost, units)) < PARALLEL or threading.active_count() > 1
     if alone or not hasattr(os, "fork"):
         return redraw.all(units, found)
-    # Interleaved: a list's pages, side by side in ``units``, cost alike.
-    mine, theirs = units[::2], units[1::2]
+    mine, theirs = _halves(units)
     reading, writing = os.pipe()
     child = os.fork()
     if child == 0:  # never returns into the build
@@ -75,6 +81,22 @@ def rendered(redraw: Redraw, found: Impact, *, jobs: int, reconnect: Callable[[]
     if kind != "files" or not isinstance(value, dict):
         raise NotKept(f"the second renderer failed: {value}")
     return {**made, **value}
+
+
+def _cost(unit: Unit) -> float:
+    return _COST.get(unit.kind, 1.0)
+
+
+def _halves(units: Sequence[Unit]) -> tuple[list[Unit], list[Unit]]:
+    """Units in two lists of about the same cost: the costliest first, each to the
+    list with less work so far (a list's pages, side by side, alternate)."""
+    halves: tuple[list[Unit], list[Unit]] = ([], [])
+    loads = [0.0, 0.0]
+    for unit in sorted(units, key=_cost, reverse=True):
+        lighter = loads.index(min(loads))
+        halves[lighter].append(unit)
+        loads[lighter] += _cost(unit)
+    return halves
 
 
 def _reconnected(reconnect: Callable[[], None], redraw: Redraw) -> Redraw:

@@ -26,9 +26,10 @@ from site_builder.config import SiteConfig, load_config
 from site_builder.errors import BuildFailed, SiteWarning
 from site_builder.fresh import BuildResult
 from site_builder.i18n import load_texts
+from site_builder.impact import Unit
 from site_builder.model import Entry
 from site_builder.outline import Outline, outline_of, place_again
-from site_builder.redraw import PARALLEL
+from site_builder.redraw import PARALLEL, _halves
 from site_builder.site import build_site
 from tests.conftest import SITE_TOML, MakeSite, article, build_at
 from tests.test_cli import run_cli
@@ -458,11 +459,20 @@ def test_an_outline_edited_in_place_is_the_outline_placed_from_scratch(
     assert got.issues == expected.issues
 
 
+def test_the_two_renderers_get_every_unit_once_and_about_the_same_work() -> None:
+    units = [Unit("digests"), *(Unit("term", (1, "cloud", n)) for n in range(1, 30))]
+    units += [Unit("issue", ("weekly", "2024-W01")), Unit("redirect", ("/old/", "a.md"))]
+    mine, theirs = _halves(units)
+    assert sorted(mine + theirs) == sorted(units)
+    assert Unit("digests") in mine and len(theirs) > len(mine)  # one costly page: many cheap
+
+
 def test_many_pages_are_rendered_in_two_processes_as_in_one(
     make_site: MakeSite, tmp_path: Path
 ) -> None:
     """A story moved to another category changes every page of both (each counts its
-    stories): past ``redraw.PARALLEL`` files, half are rendered in a forked process."""
+    stories): past ``redraw.PARALLEL`` pages' worth, about half are rendered in a forked
+    process."""
 
     def filed(n: int, category: str) -> str:
         when = DAY_ONE + timedelta(hours=7 * n)

@@ -16,7 +16,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs
@@ -31,6 +31,8 @@ from site_builder.site import source_identity
 INBOX_DIR = "inbox"
 ARTICLES_DIR = "articles"
 RECORD_NAME = "inbox.json"
+# A link offered or discarded is remembered this long after its feed stopped listing it.
+REMEMBER_DAYS = 180
 Action = Literal["publish", "discard"]
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 
@@ -86,28 +88,56 @@ class Validators:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Record:
-    """Item URLs already offered to the editor and those discarded, and each feed's
-    validators. Committed beside site.toml so that CI and every editor share it."""
+    """Item URLs already offered to the editor and those discarded (each with the day it
+    was), each feed's validators and the items it listed when last read. Committed
+    beside site.toml so that CI and every editor share it."""
 
-    seen: frozenset[str] = frozenset()
-    discarded: frozenset[str] = frozenset()
+    seen: Mapping[str, str] = field(default_factory=dict)  # URL -> ISO day; "": not known
+    discarded: Mapping[str, str] = field(default_factory=dict)
     feeds: Mapping[str, Validators] = field(default_factory=dict)
+    listed: Mapping[str, frozenset[str]] = field(default_factory=dict)  # feed URL -> items
 
     def identities(self) -> set[str]:
-        return {source_identity(url) for url in self.seen | self.discarded}
+        return {source_identity(url) for url in (*self.seen, *self.discarded)}
 
     def to_json(self) -> str:
         data = {
-            "about": "site-builder ingest: item URLs offered to the editor or discarded; "
-            "commit it with content/",
-            "seen": sorted(self.seen),
-            "discarded": sorted(self.discarded),
-            "feeds": {
-                url: {k: v for k, v in (("etag", f.etag), ("last_modified", f.last_modified)) if v}
-                for url, f in sorted(self.feeds.items())
-            },
+            "about": "site-builder ingest: item URLs offered to the editor or discarded, "
+            "and the day they were; commit it with content/",
+            "seen": dict(sorted(self.seen.items())),
+            "discarded": dict(sorted(self.discarded.items())),
+            "feeds": {url: self._feed(url) for url in sorted({*self.feeds, *self.listed})},
         }
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    def _feed(self, url: str) -> dict[str, object]:
+        said = self.feeds.get(url, Validators())
+        items = sorted(self.listed.get(url, ()))
+        found = (("etag", said.etag), ("last_modified", said.last_modified), ("items", items))
+        return {k: v for k, v in found if v}
+
+
+def forgetting(record: Record, today: date, sources: Iterable[str]) -> Record:
+    """``record`` without what can no longer come back, so that it stops growing: links
+    offered or discarded more than ``REMEMBER_DAYS`` ago that no source's feed lists any
+    more (a feed keeps its last few dozen items), and the feeds no source names. A link
+    with no day yet (a record from before days were kept) is dated ``today``."""
+    named = set(sources)
+    listed = {url: items for url, items in record.listed.items() if url in named}
+    live = {source_identity(item) for items in listed.values() for item in items}
+    oldest = (today - timedelta(days=REMEMBER_DAYS)).isoformat()
+
+    def kept(links: Mapping[str, str]) -> dict[str, str]:
+        dated = {url: day or today.isoformat() for url, day in links.items()}
+        return {u: d for u, d in dated.items() if d >= oldest or source_identity(u) in live}
+
+    return replace(
+        record,
+        seen=kept(record.seen),
+        discarded=kept(record.discarded),
+        feeds={url: v for url, v in record.feeds.items() if url in named},
+        listed=listed,
+    )
 
 
 def record_path(config: SiteConfig) -> Path:
@@ -134,28 +164,40 @@ def load_record(config: SiteConfig) -> Record | SiteError:
 
 
 def _record_from(data: object) -> Record | SiteError:
-    def texts(value: object) -> frozenset[str]:
-        return (
-            frozenset(v for v in value if isinstance(v, str))
-            if isinstance(value, list)
-            else (frozenset())
-        )
-
     if not isinstance(data, dict):
         return ContentError("the inbox record is not a JSON object", path=RECORD_NAME, line=1)
     feeds = data.get("feeds") if isinstance(data.get("feeds"), dict) else {}
     assert isinstance(feeds, dict)
+    read = {str(url): v for url, v in feeds.items() if isinstance(v, dict)}
     return Record(
-        seen=texts(data.get("seen")),
-        discarded=texts(data.get("discarded")),
+        seen=_dated(data.get("seen")),
+        discarded=_dated(data.get("discarded")),
         feeds={
-            str(url): Validators(
-                etag=_opt(v.get("etag")), last_modified=_opt(v.get("last_modified"))
-            )
-            for url, v in feeds.items()
-            if isinstance(v, dict)
+            url: Validators(etag=_opt(v.get("etag")), last_modified=_opt(v.get("last_modified")))
+            for url, v in read.items()
         },
+        listed={url: frozenset(_dated(v.get("items"))) for url, v in read.items() if "items" in v},
     )
+
+
+def _dated(value: object) -> dict[str, str]:
+    """Links and their days: a list (links without days, as records first kept them)
+    or an object of link to ISO day; a day that is not one is not known."""
+    if isinstance(value, list):
+        return {v: "" for v in value if isinstance(v, str)}
+    if not isinstance(value, dict):
+        return {}
+    return {str(url): day if _is_day(day) else "" for url, day in value.items()}
+
+
+def _is_day(value: object) -> bool:
+    if not isinstance(value, str) or len(value) != len("2026-12-07"):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _opt(value: object) -> str | None:
@@ -359,7 +401,7 @@ def publish(config: SiteConfig, draft: Path, now: datetime) -> str | SiteError:
     return f"{rel} -> {target.relative_to(config.root).as_posix()}"
 
 
-def discard(config: SiteConfig, draft: Path) -> str | SiteError:
+def discard(config: SiteConfig, draft: Path, now: datetime) -> str | SiteError:
     """Delete ``draft`` and record its source URLs so that ``ingest`` never brings it back."""
     rel = draft.relative_to(config.root).as_posix()
     meta = read_meta(draft, rel)
@@ -368,7 +410,8 @@ def discard(config: SiteConfig, draft: Path) -> str | SiteError:
         record = load_record(config)
         if isinstance(record, SiteError):
             return record
-        new = replace(record, discarded=record.discarded | set(urls))
+        today = now.astimezone(config.tz).date().isoformat()
+        new = replace(record, discarded={**record.discarded, **dict.fromkeys(urls, today)})
         if urls and (failure := save_record(config, new)):
             return failure
     try:
@@ -389,7 +432,7 @@ def act(
             results.append(draft)
         else:
             results.append(
-                publish(config, draft, now) if action == "publish" else discard(config, draft)
+                publish(config, draft, now) if action == "publish" else discard(config, draft, now)
             )
     return results
 

@@ -94,7 +94,7 @@ def test_discard_keeps_a_story_from_coming_back(
     assert main(["discard", str(draft), "--source", str(ingested)]) == 0
     assert "(https://news.example.com/story/3 will not come back)" in capsys.readouterr().out
     record = json.loads((ingested / "inbox.json").read_text(encoding="utf-8"))
-    assert record["discarded"] == ["https://news.example.com/story/3"]
+    assert list(record["discarded"]) == ["https://news.example.com/story/3"]
     assert not draft.exists()
     # Not even when the record's validators are gone and the feed is read in full again.
     record["feeds"] = {}

@@ -7,11 +7,14 @@ import contextlib
 import gzip
 import http.server
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -382,7 +385,7 @@ def test_a_link_is_kept_without_the_feeds_tracking_parameters(
     [draft] = drafts(root).values()
     assert draft["source"]["url"] == "https://news.example.com/story/1?id=7"  # type: ignore[index]
     record = json.loads((root / "inbox.json").read_text(encoding="utf-8"))
-    assert record["seen"] == ["https://news.example.com/story/1?id=7"]
+    assert list(record["seen"]) == ["https://news.example.com/story/1?id=7"]
 
 
 def test_a_wrong_charset_still_gives_utf_8_drafts(make_site: MakeSite, server: FeedServer) -> None:
@@ -557,3 +560,71 @@ def test_an_opml_file_of_sources_must_be_there_and_is_not_imported_into(
     assert main(["sources", "import", str(root / "other.opml"), "--source", str(root)]) == 1
     err = capsys.readouterr().err
     assert "site.toml: error: sources: site.toml reads its sources from 'feeds.opml'" in err
+
+
+def _record(root: Path) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((root / "inbox.json").read_text(encoding="utf-8"))
+    return record
+
+
+def _on(day: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the next command as if on ``day`` (noon UTC)."""
+    moment = datetime.fromisoformat(f"{day}T12:00:00+00:00")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(moment.timestamp())))
+
+
+def test_the_record_forgets_links_its_feed_stopped_listing_half_a_year_ago(
+    make_site: MakeSite, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record would otherwise grow by every item of every feed, for good."""
+    url = server.serve("/news.rss", rss(3), "application/rss+xml")
+    root = site_with(make_site, ("Example News", url))
+    _on("2026-01-10", monkeypatch)
+    assert ingest(root) == 0
+    seen = _record(root)["seen"]
+    assert seen == {f"https://news.example.com/story/{n}": "2026-01-10" for n in (1, 2, 3)}
+    shutil.rmtree(root / "content" / "inbox")  # the editor deleted the drafts by hand
+    # The feed moves on: story 1 falls out of it, stories 2 and 3 stay, 4 comes.
+    server.routes["/news.rss"] = static(_without_story_1(rss(4)), "application/rss+xml")
+    _on("2026-03-01", monkeypatch)
+    assert ingest(root) == 0
+    assert [d["title"] for d in drafts(root).values()] == ["Story 4 from Example News"]
+    _on("2026-07-09", monkeypatch)  # 180 days after the first run: nothing forgotten yet
+    assert ingest(root) == 0 and len(_record(root)["seen"]) == 4
+    _on("2026-07-10", monkeypatch)
+    assert ingest(root) == 0
+    # Story 1 is forgotten; 2 and 3, still listed, are not, and come back in no draft.
+    assert sorted(_record(root)["seen"]) == [
+        f"https://news.example.com/story/{n}" for n in (2, 3, 4)
+    ]
+    assert [d["title"] for d in drafts(root).values()] == ["Story 4 from Example News"]
+
+
+def _without_story_1(feed: bytes) -> bytes:
+    start = feed.index(b"<item>")
+    return feed[:start] + feed[feed.index(b"</item>") + len(b"</item>") :]
+
+
+def test_a_record_of_links_without_days_is_read_dated_and_pruned_of_dropped_sources(
+    make_site: MakeSite, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = server.serve("/news.rss", rss(2), "application/rss+xml")
+    root = site_with(make_site, ("Example News", url))
+    old = {
+        "seen": ["https://news.example.com/story/1", "https://gone.example/a"],
+        "discarded": ["https://news.example.com/story/2"],
+        "feeds": {"https://gone.example/feed": {"etag": '"x"'}},
+    }
+    (root / "inbox.json").write_text(json.dumps(old), encoding="utf-8")
+    _on("2026-12-07", monkeypatch)
+    assert ingest(root) == 0
+    assert drafts(root) == {}  # both known from the old record
+    record = _record(root)
+    assert record["seen"] == {
+        "https://gone.example/a": "2026-12-07",
+        "https://news.example.com/story/1": "2026-12-07",
+    }
+    assert record["discarded"] == {"https://news.example.com/story/2": "2026-12-07"}
+    assert record["feeds"] == {  # the feed no source names is gone; the one read lists its items
+        url: {"items": ["https://news.example.com/story/1", "https://news.example.com/story/2"]}
+    }

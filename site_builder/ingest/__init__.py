@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from site_builder.config import FeedSource, SiteConfig
 from site_builder.errors import ConfigError, ContentError, SiteError, SiteWarning
@@ -22,6 +22,7 @@ from site_builder.inbox import (
     Record,
     Validators,
     cited_identities,
+    forgetting,
     load_record,
     record_lock,
     save_record,
@@ -110,8 +111,10 @@ class _Run:
     taken: set[str]
     record: Record
     report: IngestReport
-    seen: set[str] = field(default_factory=set)
+    sources: tuple[str, ...] = ()  # every source's URL, those this run reads or not
+    seen: dict[str, str] = field(default_factory=dict)  # URL -> the day it was offered
     validators: dict[str, Validators] = field(default_factory=dict)
+    listed: dict[str, frozenset[str]] = field(default_factory=dict)  # feed URL -> its items
 
 
 def parse_since(text: str, tz: tzinfo) -> datetime | SiteError:
@@ -143,6 +146,7 @@ def ingest(config: SiteConfig, options: IngestOptions, now: datetime) -> IngestR
         taken=_stems(config),
         record=record,
         report=IngestReport(sources=len(chosen), dry_run=options.dry_run),
+        sources=tuple(s.url for s in sources),
     )
     run.report.problems += [_as_warning(p) for p in problems]
     limits = options.limits
@@ -197,6 +201,9 @@ def _take(run: _Run, source: FeedSource, future: Future[Fetched | str]) -> None:
         )
     _take_items(run, source, parsed)
     run.validators[source.url] = fetched.validators
+    # Bounded as the items taken are: a hostile feed's 100,000 items stay out of the record.
+    items = parsed.items[: run.options.limits.max_items]
+    run.listed[source.url] = frozenset(item.url for item in items)
 
 
 def _take_items(run: _Run, source: FeedSource, parsed: Parsed) -> None:
@@ -247,20 +254,29 @@ def _take_item(run: _Run, source: FeedSource, origin: Origin, item: Item) -> Non
             rel = target.relative_to(run.config.root).as_posix()
             run.report.problems.append(ContentError(f"cannot write: {exc.strerror}", path=rel))
             return
-    run.seen.add(item.url)
+    run.seen[item.url] = _day(run)
     rel = target.relative_to(run.config.root).as_posix()
     run.report.written.append((rel, source.name))
     run.report.lines.append(f"new  {rel}")
 
 
+def _day(run: _Run) -> str:
+    return run.now.astimezone(run.config.tz).date().isoformat()
+
+
 def _save(run: _Run) -> SiteError | None:
-    """Add this run's URLs and validators to the record as it is now (the preview may
-    have discarded a draft meanwhile)."""
+    """Add this run's URLs, validators and listings to the record as it is now (the
+    preview may have discarded a draft meanwhile), and forget what cannot come back."""
     with record_lock(run.config):
         record = load_record(run.config)
         if isinstance(record, SiteError):
             return record
-        feeds = {**record.feeds, **run.validators}
-        new = replace(record, seen=record.seen | run.seen, feeds=feeds)
+        new = replace(
+            record,
+            seen={**record.seen, **run.seen},
+            feeds={**record.feeds, **run.validators},
+            listed={**record.listed, **run.listed},
+        )
+        new = forgetting(new, date.fromisoformat(_day(run)), run.sources)
         # Unchanged, it is not written: a site without sources gets no record at all.
         return save_record(run.config, new) if new != record else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -28,6 +28,7 @@ from site_builder.outline import (
     Outline,
     Placed,
     Spot,
+    addresses,
     issue_members,
     listings,
     months,
@@ -83,7 +84,7 @@ class View:
         self._months: dict[tuple[int, int], list[str]] | None = None
         self._issues = {k: {d.key: d for d in outline.issues[k]} for k in outline.issues}
         self._pages: dict[str, tuple[Page[str], ...]] = {}
-        self._live: set[str] | None = None
+        self._live: Collection[str] | None = None
 
     def prepare(self, wanted: Iterable[tuple[int, str]], edited: str = "") -> None:
         """Make the lists of the ``wanted`` terms (taxonomy, slug), in one pass; those
@@ -158,10 +159,10 @@ class View:
         """The stories that list ``source`` among their related ones."""
         return {s for s, found in self.outline.related.items() if source in found}
 
-    def live(self) -> set[str]:
+    def live(self) -> Collection[str]:
         """Every story's address."""
         if self._live is None:
-            self._live = {spot.url for spot in self.outline.spots.values()}
+            self._live = addresses(self.outline.spots.values()).keys()
         return self._live
 
 
@@ -323,7 +324,7 @@ def redirects_of(view: View, source: str) -> set[str]:
     """The old addresses and aliases of ``source`` that forward to it (as
     ``permalinks.reconcile`` decides: those no story has now)."""
     claimed = {url for url, sources in view.outline.claims.items() if source in sources}
-    return claimed - view.live()
+    return {url for url in claimed if url not in view.live()} if claimed else claimed
 
 
 def _reader(view: View, path: str) -> Shown:

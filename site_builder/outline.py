@@ -91,6 +91,12 @@ class Spot(tuple[str, float, str, str, str, int, str, Names]):
         return self[7]
 
 
+def addresses(spots: Iterable[Spot]) -> dict[str, str]:
+    """Each story's address, and its last change: read by index, not by the properties,
+    which took most of the time of the two of these a rename makes at 10,000 stories."""
+    return {spot[4]: spot[6] for spot in spots}
+
+
 @dataclass(slots=True)
 class Outline:
     """Where every article of a site is, and what its lists are made from."""

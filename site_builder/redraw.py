@@ -24,7 +24,7 @@ from site_builder.impact import Impact, Unit, View
 from site_builder.model import ArchiveMonth, Article, Digest, Listing, Page, Term
 from site_builder.newsletter import inline_css
 from site_builder.opml import OutlineFeed, OutlineGroup, opml_document
-from site_builder.outline import TAXONOMIES, Outline
+from site_builder.outline import TAXONOMIES, Outline, addresses
 from site_builder.outputs import (
     OPML_FORMATS,
     ArticleFeed,
@@ -133,6 +133,7 @@ class Redraw:
         self.texts: Texts = env.globals["i18n"]  # type: ignore[assignment]
         self.taxonomies = _taxonomies_in(self.texts)
         self.site_links = self._site_spec(()).links()
+        self._links: dict[tuple[FeedLink, ...], tuple[FeedLink, ...]] = {}
 
     def all(self, units: Sequence[Unit], found: Impact) -> Files:
         # The rows of every story they show at once (a term's page shows ten), in each
@@ -151,7 +152,10 @@ class Redraw:
     def _page(
         self, template: str, url: str, links: Sequence[FeedLink] = (), **context: Any
     ) -> Files:
-        return self._recipe(PageRecipe(template, url, (*self.site_links, *links), context))
+        # One tuple for equal links: the theme renders a footer once for each (``{% cache
+        # feeds %}``), as in the planned build, not once for each of a term's pages.
+        feeds = self._links.setdefault(tuple(links), (*self.site_links, *links))
+        return self._recipe(PageRecipe(template, url, feeds, context))
 
     def _recipe(self, recipe: PageRecipe) -> Files:
         """A page rendered as ``quick`` renders one: a page that starts reading a list
@@ -423,7 +427,7 @@ def _urls(paths: Collection[str]) -> list[str]:
 def _lastmods(outline: Outline) -> dict[str, str]:
     """Each story's and page's last change as written, by URL: an equal moment written
     in another zone is another line."""
-    found = {spot.url: spot.modified for spot in outline.spots.values()}
+    found = addresses(outline.spots.values())
     found.update(outline.pages)
     return found
 

@@ -349,7 +349,7 @@ def place_again(
     without = [s for s in outline.order if s != source]
     assert entry.date is not None  # every placed article has one
     key = (-entry.date.timestamp(), entry.slug)
-    at = bisect.bisect_left([outline.spots[s].key for s in without], key)
+    at = bisect.bisect_left(without, key, key=lambda s: outline.spots[s].key)  # a few keys
     before = outline.order.index(source)
     jumped = tuple(without[min(before, at) : max(before, at)])
     if len(jumped) > MOST_JUMPED:

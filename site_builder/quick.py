@@ -59,8 +59,9 @@ from site_builder.record import (
     SiteParts,
     kept_rows,
     pickled,
-    read_meta,
+    read_state,
     render_kept,
+    save_state,
     store,
 )
 from site_builder.replan import edit_placed
@@ -313,7 +314,7 @@ def _edit_kept(
     jobs: int,
 ) -> Edited | None:
     """What the build after the edits wrote, if what is kept allows building it here."""
-    meta = read_meta(db, META, Meta)
+    meta = read_state(db)
     usable = meta is not None and (meta.signature, meta.options) == (signature, inputs.options)
     changed = _changed(meta, inputs) if meta and usable else None
     rows = kept_rows(db, changed) if changed else None
@@ -329,7 +330,7 @@ def _edit_kept(
     written = _edit(config, db, meta, rows, articles)
     if written is None:
         return None
-    db.execute("UPDATE meta SET value = ? WHERE id = ?", (pickled(_after(meta, inputs)), META))
+    save_state(db, meta, _after(meta, inputs))
     return Edited(written=tuple(written), inputs=inputs)
 
 

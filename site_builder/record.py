@@ -30,6 +30,7 @@ _NAME = "quick.sqlite"
 # (apart: an edit that adds or removes no file leaves it alone).
 META, OUTLINE, PATHS = 1, 2, 3
 EDITS = 4  # what builds without the plan changed in the outline since it was kept
+STATE = 5  # Meta as builds without the plan leave it, with the stats they changed
 
 
 @pickled_by_fields
@@ -59,6 +60,7 @@ class Meta:
     parts: dict[str, object]  # site part → its value, or a tuple of sources (Listed)
     readers: dict[str, tuple[PageRecipe, frozenset[str]]]  # pages reading listed parts
     blocked: frozenset[str]  # sources never edited in place
+    restated: frozenset[str] = frozenset()  # files whose stats STATE holds (read_state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,30 @@ def read_meta(db: sqlite3.Connection, ident: int, kind: type[T]) -> T | None:
     found = db.execute("SELECT value FROM meta WHERE id = ?", (ident,)).fetchone()
     value = unpickled(found[0]) if found else None
     return value if isinstance(value, kind) else None
+
+
+def read_state(db: sqlite3.Connection) -> Meta | None:
+    """The record's Meta: as the planned build kept it, with what builds without the plan
+    changed since (``save_state``)."""
+    planned = read_meta(db, META, Meta)
+    later = read_meta(db, STATE, Meta)
+    if planned is None or later is None:
+        return planned
+    return replace(later, stats={**planned.stats, **later.stats})
+
+
+def save_state(db: sqlite3.Connection, before: Meta, after: Meta) -> None:
+    """Keep ``after``, read as ``before``, as the record's Meta. Only the stats of the
+    files edited since the planned build are written: every file's is a megabyte at
+    10,000 articles, written again at each edit before."""
+    names = before.restated | {n for n, line in after.stats.items() if before.stats.get(n) != line}
+    if after.stats.keys() != before.stats.keys():  # a file came or went: every stat kept
+        db.execute("DELETE FROM meta WHERE id = ?", (STATE,))
+        kept = (META, replace(after, restated=frozenset()))
+    else:
+        stats = {name: after.stats[name] for name in names}
+        kept = (STATE, replace(after, stats=stats, restated=frozenset(names)))
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (kept[0], pickled(kept[1])))
 
 
 def kept_rows(db: sqlite3.Connection, sources: Sequence[str]) -> dict[str, Row] | None:

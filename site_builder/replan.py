@@ -31,7 +31,6 @@ from site_builder.outline import Edits, Outline, Placed, edits_after, place_agai
 from site_builder.permalinks import LEDGER_NAME
 from site_builder.record import (
     EDITS,
-    META,
     OUTLINE,
     PATHS,
     Absent,
@@ -45,6 +44,7 @@ from site_builder.record import (
     pickled,
     read_meta,
     reader,
+    save_state,
 )
 from site_builder.redraw import Kept, Redraw, rendered
 from site_builder.site import TEXT_FIELDS, output_path, placement
@@ -283,7 +283,8 @@ class _Edit:
             [(pickled(row), source) for source, row in changed.items()],
         )
         edits = edits_after(self.edits, self.before, self.placed)
-        kept: list[tuple[int, object]] = [(META, meta), (EDITS, edits)]
+        save_state(self.db, self.meta, meta)
+        kept: list[tuple[int, object]] = [(EDITS, edits)]
         if found.paths is not None:
             kept.append((PATHS, found.paths))
         self.db.executemany(

@@ -24,11 +24,12 @@ from site_builder.build import build
 from site_builder.cache import amend_manifest, load_manifest, records_folder
 from site_builder.config import SiteConfig, load_config
 from site_builder.errors import BuildFailed, SiteWarning
-from site_builder.fresh import BuildResult
+from site_builder.fresh import BuildResult, inputs_of
 from site_builder.i18n import load_texts
 from site_builder.impact import Unit
 from site_builder.model import Entry
 from site_builder.outline import Outline, outline_of, place_again
+from site_builder.record import STATE, Meta, read_meta, read_state, store
 from site_builder.redraw import PARALLEL, _halves
 from site_builder.site import build_site
 from tests.conftest import SITE_TOML, MakeSite, article, build_at
@@ -348,6 +349,23 @@ def test_edits_after_edits_keep_the_outline_as_the_plan_would(site: Path, tmp_pa
     for n, fields in edits:
         meta_edit(site, n, **fields)
         assert built_like_clean(site, tmp_path).replanned
+
+
+def test_edits_keep_the_stats_of_the_files_they_changed_and_read_back_every_file(
+    site: Path,
+) -> None:
+    """Every input file's stat is kept by the planned build; a build without the plan
+    writes only those of the files it saw changed: read back, they are every file's."""
+    edit(site, 2, "First paragraph.\n\nMore.")
+    assert not build_at(site).planned
+    meta_edit(site, 3, title="Three")
+    assert build_at(site).replanned
+    config = load_config(site)
+    with store(config) as db:
+        later, meta = read_meta(db, STATE, Meta), read_state(db)
+    assert later is not None and meta is not None
+    assert sorted(later.stats) == ["content/articles/story-2.md", "content/articles/story-3.md"]
+    assert meta.stats == inputs_of(config, False).stats
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from site_builder import redraw
 from site_builder.build import build
 from site_builder.cache import amend_manifest, load_manifest, records_folder
 from site_builder.config import SiteConfig, load_config
@@ -30,7 +31,7 @@ from site_builder.impact import Unit
 from site_builder.model import Entry
 from site_builder.outline import Outline, outline_of, place_again
 from site_builder.record import STATE, Meta, read_meta, read_state, store
-from site_builder.redraw import PARALLEL, _halves
+from site_builder.redraw import _halves
 from site_builder.site import build_site
 from tests.conftest import SITE_TOML, MakeSite, article, build_at
 from tests.test_cli import run_cli
@@ -485,29 +486,41 @@ def test_the_two_renderers_get_every_unit_once_and_about_the_same_work() -> None
     assert Unit("digests") in mine and len(theirs) > len(mine)  # one costly page: many cheap
 
 
+@pytest.mark.parametrize(("category", "hours"), [("Cloud", 7), ("Policy", 7 * 40 + 3)])
 def test_many_pages_are_rendered_in_two_processes_as_in_one(
-    make_site: MakeSite, tmp_path: Path
+    make_site: MakeSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    category: str,
+    hours: int,
 ) -> None:
     """A story moved to another category changes every page of both (each counts its
-    stories): past ``redraw.PARALLEL`` pages' worth, about half are rendered in a forked
-    process."""
+    stories), a redated one its issues and /digest/: past ``redraw.PARALLEL`` pages'
+    worth, about half are rendered in a forked process."""
 
-    def filed(n: int, category: str) -> str:
-        when = DAY_ONE + timedelta(hours=7 * n)
+    def filed(n: int, category: str, hours: int) -> str:
+        when = DAY_ONE + timedelta(hours=hours)
         return article(f"Story {n}", f"{when:%Y-%m-%d %H:%M}", "Text.", category=category)
 
     root = make_site(
         {
-            f"content/articles/story-{n}.md": filed(n, "Policy" if n % 3 else "Cloud")
+            f"content/articles/story-{n}.md": filed(n, "Policy" if n % 3 else "Cloud", 7 * n)
             for n in range(150)
         }
     )
     config = load_config(root)
     build(config, now=NOW, jobs=2)
-    (root / "content/articles/story-1.md").write_text(filed(1, "Cloud"), encoding="utf-8")
+    (root / "content/articles/story-1.md").write_text(filed(1, category, hours), encoding="utf-8")
     copy = tmp_path / "clean"
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("output", ".output.*", ".site-*"))
+    split: list[list[Unit]] = []
+
+    def halves(units: list[Unit]) -> tuple[list[Unit], list[Unit]]:
+        split.append(units)  # the units are shared out: a second process renders some
+        return _halves(units)
+
+    monkeypatch.setattr(redraw, "_halves", halves)
     result = build(config, now=NOW, jobs=2)
-    assert result.replanned and len(result.written) >= PARALLEL
+    assert result.replanned and split
     build(load_config(copy), now=NOW, jobs=1, incremental=False)
     assert snapshot(root / "output") == snapshot(copy / "output")

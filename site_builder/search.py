@@ -9,6 +9,12 @@ only the folders that hold them. The index is made beside ``output/`` and swappe
 a failed run leaves the previous index in place. Pagefind cannot change one page of an
 index: every run reads every marked page. ``Pages.digest`` says what an index was made
 from, so that indexing pages that did not change can be skipped.
+
+A site of more than ``SHARD_THRESHOLD`` marked pages is split into shards, bundles of
+about ``SHARD_PAGES`` pages each (``pagefind/``, ``pagefind-1/`` ...), a page's shard
+chosen by a hash of its path: an edit indexes the one shard holding the page again, and
+Pagefind's memory is bounded by a shard. The first bundle's entry file lists the others,
+and the search page merges them (``templates/static/search.js``).
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import PIPE
 
 from site_builder.errors import ConfigError, SiteError
+from site_builder.search_cover import cover
 
 BUNDLE_DIR = "pagefind"  # /pagefind/pagefind-ui.js is what templates/search.html loads
 INSTALL_HINT = "reinstall site-builder (pip install site-builder), which brings Pagefind"
@@ -42,10 +50,25 @@ _INDEXED = re.compile(r"Indexed (\d+) pages?\b")
 _MARK = b"data-pagefind-body"
 # What Pagefind says when no element has the attribute: it then indexes every <body>.
 _NO_BODY = "Did not find a data-pagefind-body element"
-_WASTE = 8  # a folder is read whole when at most one in this many of its pages is unmarked
-_MAX_TERMS = 64  # a glob of more folders and files than this: Pagefind reads every page
-_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]")  # in a glob: "?" matches it (and more)
 _DISTRIBUTIONS = ("pagefind", "pagefind_bin", "pagefind_bin_extended")
+# Up to this many marked pages the index is one bundle (what a site always had): about
+# 5 s and 500 MiB for Pagefind, and the browser fetches the fewest files. Above it,
+# ceil(pages / SHARD_PAGES) shards of 2.5-3 s and ~260 MiB each (docs/performance.md).
+SHARD_THRESHOLD = 2500
+SHARD_PAGES = 1250
+SHARD_RUNS = 1  # shards Pagefind indexes at once; each run takes a shard's memory
+SHARDS_KEY = "site_builder_shards"  # in the first bundle's entry file: the others' paths
+_SHARD = re.compile(r"pagefind-[1-9][0-9]*")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shard:
+    """One bundle of a split index: its folder under the output folder, the marked
+    pages it indexes (paths relative to the output folder) and their digest."""
+
+    folder: str
+    pages: tuple[str, ...]
+    digest: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,9 +83,11 @@ class SearchResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Staged:
-    """An index made beside the output folder, not yet swapped in."""
+    """An index made beside the output folder, not yet swapped in: each bundle made
+    again (folder, where it was staged), and every folder the index has."""
 
-    staging: Path
+    bundles: tuple[tuple[str, Path], ...]
+    folders: tuple[str, ...] = (BUNDLE_DIR,)
     pages: int
     made_from: str = ""
 
@@ -74,11 +99,19 @@ class Pages:
     ``glob``: the files it is told to read (``None``: all), folders and files that hold
     every marked page. ``digest``: of the marked pages' paths and bytes (every page's
     when none is marked), Pagefind's version and how it is run; "" when unknown.
+    ``shards``: the bundles of an index split in shards; none for one bundle.
     """
 
     glob: str | None
     digest: str
     marked: int
+    shards: tuple[Shard, ...] = ()
+
+    def bundles(self) -> tuple[tuple[str, str], ...]:
+        """Each bundle's folder and the digest of what it is made from."""
+        if not self.shards:
+            return ((BUNDLE_DIR, self.digest),)
+        return tuple((shard.folder, shard.digest) for shard in self.shards)
 
 
 def pagefind_command() -> list[str] | SiteError:
@@ -102,27 +135,74 @@ def survey(output_dir: Path, *, salt: str = "") -> Pages:
         depends = marked or _digests(output_dir, unmarked)
     except OSError:  # a rebuild swapped the folder meanwhile: Pagefind reads all of it
         return Pages(glob=None, digest="", marked=0)
-    glob = _cover(set(marked), unmarked) if marked else None
-    return Pages(glob=glob, digest=_digest(depends, salt), marked=len(marked))
+    glob = cover(set(marked), unmarked) if marked else None
+    shards = _split(marked, salt) if len(marked) > SHARD_THRESHOLD else ()
+    return Pages(glob=glob, digest=_digest(depends, salt), marked=len(marked), shards=shards)
+
+
+def shard_count(marked: int) -> int:
+    """How many bundles an index of ``marked`` pages has: it changes only when the site
+    crosses a multiple of SHARD_PAGES, and then every shard is made again."""
+    return 1 if marked <= SHARD_THRESHOLD else -(-marked // SHARD_PAGES)
+
+
+def shard_folder(number: int) -> str:
+    return BUNDLE_DIR if number == 0 else f"{BUNDLE_DIR}-{number}"
+
+
+def _split(marked: Mapping[str, bytes], salt: str) -> tuple[Shard, ...]:
+    """The shards of the marked pages. A page's shard is a hash of its path alone, so
+    an edit changes one shard, and a page keeps its shard while their number holds."""
+    count = shard_count(len(marked))
+    held: list[list[str]] = [[] for _ in range(count)]
+    for rel in sorted(marked):
+        hashed = hashlib.blake2b(rel.encode(), digest_size=8).digest()
+        held[int.from_bytes(hashed, "big") % count].append(rel)
+    return tuple(
+        Shard(
+            folder=shard_folder(number),
+            pages=tuple(rels),
+            # The count is part of it: the first bundle lists the others.
+            digest=_digest({rel: marked[rel] for rel in rels}, f"{salt}\0{number}/{count}"),
+        )
+        for number, rels in enumerate(held)
+    )
 
 
 def _html_files(output_dir: Path) -> Iterator[tuple[str, str]]:
     """(path relative to ``output_dir``, path) of each HTML file Pagefind could read."""
-    for rel, path in _walk(str(output_dir), skip=BUNDLE_DIR):  # not the index's own files
+    skip = set(index_folders(output_dir))  # not the index's own files
+    for rel, path in _walk(str(output_dir), skip=skip):
         if rel.endswith(".html"):  # Pagefind's own default glob: **/*.{html}
             yield rel, path
 
 
-def _walk(folder: str, prefix: str = "", *, skip: str = "") -> Iterator[tuple[str, str]]:
-    """(path relative to the top, path) of every file below ``folder`` but ``skip``;
-    folders a symlink names are not entered. Strings, not ``Path``: a site has
-    thousands of folders, and pathlib took longer than reading the pages."""
+def _walk(
+    folder: str, prefix: str = "", *, skip: Collection[str] = ()
+) -> Iterator[tuple[str, str]]:
+    """(path relative to the top, path) of every file below ``folder`` but the folders
+    ``skip`` names; folders a symlink names are not entered. Strings, not ``Path``: a
+    site has thousands of folders, and pathlib took longer than reading the pages."""
     with os.scandir(folder) as entries:
         for entry in entries:
             if not entry.is_dir(follow_symlinks=False):
                 yield prefix + entry.name, entry.path
-            elif entry.name != skip:
+            elif entry.name not in skip:
                 yield from _walk(entry.path, f"{prefix}{entry.name}/")
+
+
+def index_folders(output_dir: Path) -> list[str]:
+    """The folders of ``output_dir`` that hold an index's bundle: ``pagefind/``, and
+    each ``pagefind-N/`` with an entry file (a page of the site could be called so)."""
+    try:
+        names = [path.name for path in output_dir.iterdir()]
+    except OSError:
+        return []
+    return sorted(
+        name
+        for name in names
+        if name == BUNDLE_DIR or (_SHARD.fullmatch(name) and (output_dir / name / ENTRY).is_file())
+    )
 
 
 def _scan(output_dir: Path) -> tuple[dict[str, bytes], set[str]]:
@@ -159,55 +239,8 @@ def _digest(pages: Mapping[str, bytes], salt: str) -> str:
     return digest.hexdigest()
 
 
-class _Folders:
-    """The output's folders, each with how many marked and unmarked pages it holds."""
-
-    def __init__(self, marked: set[str], unmarked: set[str]) -> None:
-        self.counts: dict[str, list[int]] = {}
-        self.children: dict[str, set[str]] = {}
-        self.marked: dict[str, list[str]] = {}  # the marked pages right in each folder
-        for rel in marked:
-            self.marked.setdefault(rel.rpartition("/")[0], []).append(rel)
-            self._count(rel, 0)
-        for rel in unmarked:
-            self._count(rel, 1)
-
-    def _count(self, rel: str, kind: int) -> None:
-        folder = rel.rpartition("/")[0]
-        while True:
-            self.counts.setdefault(folder, [0, 0])[kind] += 1
-            if not folder:
-                return
-            parent = folder.rpartition("/")[0]
-            self.children.setdefault(parent, set()).add(folder)
-            folder = parent
-
-    def terms(self, folder: str) -> list[str]:
-        """Glob terms matching every marked page in ``folder``."""
-        marked, unmarked = self.counts.get(folder, (0, 0))
-        if not marked:
-            return []
-        if unmarked * _WASTE <= marked:
-            return [_UNSAFE.sub("?", f"{folder}/" if folder else "") + "**/*.html"]
-        found = [_UNSAFE.sub("?", rel) for rel in sorted(self.marked.get(folder, ()))]
-        for child in sorted(self.children.get(folder, ())):
-            found += self.terms(child)
-        return found
-
-
-def _cover(marked: set[str], unmarked: set[str]) -> str | None:
-    """A glob matching every marked page and few others; ``None``: every page.
-
-    Reading more pages than the marked ones changes nothing but the time it takes:
-    Pagefind drops a page without the attribute once one page has it."""
-    terms = _Folders(marked, unmarked).terms("")
-    if len(terms) > _MAX_TERMS or terms == ["**/*.html"]:
-        return None
-    return terms[0] if len(terms) == 1 else "{" + ",".join(terms) + "}"
-
-
-def _staging(output_dir: Path) -> Path:
-    return output_dir.parent / f".{output_dir.name}.pagefind-{os.getpid()}"
+def _staging(output_dir: Path, name: str = "") -> Path:
+    return output_dir.parent / f".{output_dir.name}.pagefind-{os.getpid()}{name}"
 
 
 def _remove_leftovers(output_dir: Path) -> None:
@@ -240,16 +273,20 @@ def make_index(
     timeout: float = TIMEOUT,
     stop: Callable[[], bool] = lambda: False,
     pages: Pages | None = None,
+    current: Collection[str] = (),
 ) -> Staged | SiteError:
     """Index the built site in ``output_dir`` beside it; never raises for Pagefind's sake.
 
     ``stop`` is asked every tenth of a second whether to end Pagefind's run early (the
-    preview stopping: a large site's index takes a minute). ``pages``: ``survey``'s."""
+    preview stopping: a large site's index takes a minute). ``pages``: ``survey``'s.
+    ``current``: the shards whose bundle in ``output_dir`` is made from their pages."""
     command = pagefind_command()
     if isinstance(command, SiteError):
         return command
     _remove_leftovers(output_dir)
     wanted = pages or survey(output_dir)
+    if wanted.shards:
+        return _make_shards(command, output_dir, wanted, current, timeout=timeout, stop=stop)
     staging = _staging(output_dir)
     done = _pagefind(command, output_dir, staging, glob=wanted.glob, timeout=timeout, stop=stop)
     made_from = wanted.digest
@@ -261,8 +298,90 @@ def make_index(
     if isinstance(done, SiteError):
         return done
     steady_entry(staging)
+    return Staged(bundles=((BUNDLE_DIR, staging),), pages=_indexed(done), made_from=made_from)
+
+
+def _indexed(done: subprocess.CompletedProcess[str]) -> int:
     found = _INDEXED.search(done.stdout)
-    return Staged(staging=staging, pages=int(found[1]) if found else 0, made_from=made_from)
+    return int(found[1]) if found else 0
+
+
+def _make_shards(
+    command: list[str],
+    output_dir: Path,
+    wanted: Pages,
+    current: Collection[str],
+    *,
+    timeout: float,
+    stop: Callable[[], bool],
+) -> Staged | SiteError:
+    """Stage each shard not ``current``, SHARD_RUNS at a time; all of them or none."""
+    todo = [shard for shard in wanted.shards if shard.folder not in current]
+    others = [shard.folder for shard in wanted.shards[1:]]
+
+    def make(shard: Shard) -> tuple[Path, int] | SiteError:
+        made = _make_shard(command, output_dir, shard, timeout=timeout, stop=stop)
+        if not isinstance(made, SiteError):
+            listed = others if shard.folder == BUNDLE_DIR else []
+            steady_entry(made[0], shards=[f"../{folder}/" for folder in listed])
+        return made
+
+    with ThreadPoolExecutor(max_workers=SHARD_RUNS) as pool:
+        made = list(pool.map(make, todo))
+    failed = [result for result in made if isinstance(result, SiteError)]
+    staged = [
+        (s.folder, r[0], r[1]) for s, r in zip(todo, made, strict=True) if isinstance(r, tuple)
+    ]
+    if failed:
+        for _, path, _ in staged:
+            shutil.rmtree(path, ignore_errors=True)
+        return failed[0]
+    return Staged(
+        bundles=tuple((folder, path) for folder, path, _ in staged),
+        folders=tuple(shard.folder for shard in wanted.shards),
+        pages=sum(count for _, _, count in staged),
+        made_from=wanted.digest,
+    )
+
+
+def _make_shard(
+    command: list[str],
+    output_dir: Path,
+    shard: Shard,
+    *,
+    timeout: float,
+    stop: Callable[[], bool],
+) -> tuple[Path, int] | SiteError:
+    """Stage one shard: Pagefind reads a folder of links to the shard's pages alone (a
+    glob of a thousand pages is longer than one argument may be); a page's URL is its
+    path in the folder Pagefind reads, as in the output folder."""
+    if stop():
+        return SiteError("search: indexing stopped", hint="the preview is stopping")
+    site = _staging(output_dir, f"-site-{shard.folder}")
+    staging = _staging(output_dir, f"-{shard.folder}")
+    try:
+        _link_pages(output_dir, site, shard.pages)
+        done = _pagefind(command, site, staging, glob=None, timeout=timeout, stop=stop)
+    except OSError as exc:  # a rebuild swapped the folder meanwhile
+        done = SiteError(f"search: cannot read the built pages: {exc}")
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
+    return done if isinstance(done, SiteError) else (staging, _indexed(done))
+
+
+def _link_pages(output_dir: Path, site: Path, rels: Sequence[str]) -> None:
+    """A folder holding ``rels`` of ``output_dir``: hard links, copies where none can be."""
+    shutil.rmtree(site, ignore_errors=True)
+    made: set[str] = set()
+    for rel in rels:
+        folder = rel.rpartition("/")[0]
+        if folder not in made:
+            (site / folder).mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        try:
+            os.link(output_dir / rel, site / rel)
+        except OSError:
+            shutil.copyfile(output_dir / rel, site / rel)
 
 
 def _pagefind(
@@ -290,15 +409,19 @@ def _pagefind(
     return done
 
 
-def steady_entry(bundle: Path) -> None:
+def steady_entry(bundle: Path, *, shards: Sequence[str] = ()) -> None:
     """Sort the languages in the index's entry file: Pagefind lists them in an order of
     its run's own (a hash map's), so two runs over the same pages wrote other bytes.
-    Its script looks a language up by name, so the order means nothing to it."""
+    Its script looks a language up by name, so the order means nothing to it. The first
+    bundle of a split index lists the others (``shards``, relative to it): the search
+    page reads them there; Pagefind reads only the keys it knows."""
     path = bundle / ENTRY
     raw = path.read_bytes()
     entry = json.loads(raw)
     if isinstance(entry, dict) and isinstance(entry.get("languages"), dict):
         entry["languages"] = dict(sorted(entry["languages"].items()))
+    if isinstance(entry, dict) and shards:
+        entry[SHARDS_KEY] = list(shards)
     steady = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
     if steady != raw:
         path.write_bytes(steady)
@@ -323,16 +446,36 @@ def _run(
 
 
 def install_index(output_dir: Path, staged: Staged) -> SearchResult:
-    """Swap a staged index in for the old one; say which files that changed.
+    """Swap each staged bundle in for the old one, the first bundle last (it lists the
+    others), then remove the bundles the index no longer has; say which files changed.
 
     Only files whose bytes differ count: most of an index (a fragment per page, named
     by its content) is the same after an edit, and the spare copies what changed."""
-    bundle = output_dir / BUNDLE_DIR
-    changed = sorted(f"{BUNDLE_DIR}/{rel}" for rel in differing(bundle, staged.staging))
-    _swap_in(staged.staging, bundle)
+    changed: list[str] = []
+    for folder, staging in sorted(staged.bundles, key=lambda b: b[0] == BUNDLE_DIR):
+        changed += (f"{folder}/{rel}" for rel in differing(output_dir / folder, staging))
+        _swap_in(staging, output_dir / folder)
+    changed += _remove_stale(output_dir, keep=staged.folders)
+    only = staged.bundles[0][0] if len(staged.bundles) == 1 else BUNDLE_DIR
     return SearchResult(
-        pages=staged.pages, bundle=bundle, changed=tuple(changed), made_from=staged.made_from
+        pages=staged.pages,
+        bundle=output_dir / only,
+        changed=tuple(sorted(changed)),
+        made_from=staged.made_from,
     )
+
+
+def _remove_stale(output_dir: Path, *, keep: Collection[str]) -> list[str]:
+    """Remove the shards of an index split otherwise (or not split any more); their
+    files, relative to ``output_dir``."""
+    removed: list[str] = []
+    for folder in index_folders(output_dir):
+        if folder not in keep:
+            removed += (f"{folder}/{rel}" for rel in files_below(output_dir / folder))
+            aside = _staging(output_dir, f"-stale-{folder}")
+            (output_dir / folder).rename(aside)
+            shutil.rmtree(aside, ignore_errors=True)
+    return removed
 
 
 def differing(old: Path, new: Path) -> set[str]:
@@ -346,10 +489,15 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def index_site(
-    output_dir: Path, *, timeout: float = TIMEOUT, pages: Pages | None = None
+    output_dir: Path,
+    *,
+    timeout: float = TIMEOUT,
+    pages: Pages | None = None,
+    current: Collection[str] = (),
 ) -> SearchResult | SiteError:
-    """Index the built site in ``output_dir`` with Pagefind; never raises for Pagefind's sake."""
-    staged = make_index(output_dir, timeout=timeout, pages=pages)
+    """Index the built site in ``output_dir`` with Pagefind; never raises for Pagefind's
+    sake. ``current``: the shards whose bundle need not be made again."""
+    staged = make_index(output_dir, timeout=timeout, pages=pages, current=current)
     return staged if isinstance(staged, SiteError) else install_index(output_dir, staged)
 
 
@@ -387,12 +535,25 @@ def stamp_of(records: Sequence[Path], *, salt: str = "") -> str:
 
 def index_is_current(output_dir: Path, stamp_file: Path, stamp: str) -> bool:
     """Whether the index in ``output_dir`` was made after the build now in it."""
-    if not (output_dir / BUNDLE_DIR / ENTRY).is_file():
+    folders = listed_bundles(output_dir)
+    if not folders or not all((output_dir / folder / ENTRY).is_file() for folder in folders):
         return False
     try:
         return stamp_file.read_text(encoding="utf-8") == stamp
     except (OSError, UnicodeDecodeError):
         return False
+
+
+def listed_bundles(output_dir: Path) -> list[str]:
+    """The folders of the index in ``output_dir``, as its first bundle lists them; none
+    without an index."""
+    try:
+        entry = json.loads((output_dir / BUNDLE_DIR / ENTRY).read_bytes())
+    except (OSError, ValueError):
+        return []
+    listed = entry.get(SHARDS_KEY, []) if isinstance(entry, dict) else []
+    others = [str(rel).strip("./") for rel in listed] if isinstance(listed, list) else []
+    return [BUNDLE_DIR, *others]
 
 
 def pagefind_identity() -> str:

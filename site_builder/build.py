@@ -44,6 +44,7 @@ from site_builder.writer import OutputError, is_owned, spares_aside, update_site
 if TYPE_CHECKING:
     import jinja2
 
+    from site_builder.languages import LanguagePlan
     from site_builder.refs import Page
 
 T = TypeVar("T")
@@ -68,6 +69,7 @@ class Plan:
     ledgers: tuple[tuple[str, str], ...]  # permalinks.json (one a language) as left: name, text
     env: jinja2.Environment  # what renders its pages; the preview renders again with it
     languages: tuple[LanguageSite, ...] = ()  # a multilingual site's, the default first
+    planned: tuple[LanguagePlan, ...] = ()  # each of ``languages``' graph and environment
 
 
 def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
@@ -172,6 +174,7 @@ def _plan_languages(
         ledgers=tuple(s.ledger for s in sites),
         env=planned.env,
         languages=tuple(sites),
+        planned=planned.languages,
     )
 
 

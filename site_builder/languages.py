@@ -46,13 +46,24 @@ class LanguageSite:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LanguagePlan:
+    """What the preview patches of one language's planned site after a text edit: which
+    of its files show which stories, and the environment that renders them (whose
+    fragments of the stories' old text must go)."""
+
+    graph: OutputGraph  # its files' paths as its own site has them: no language path
+    env: jinja2.Environment
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Planned:
     """Every language's files in one list, and how to key them."""
 
     specs: list[OutputSpec]
     keys: SiteKeys
-    graph: OutputGraph  # the default language's: the preview patches no other
+    graph: OutputGraph  # the default language's
     env: jinja2.Environment  # the default language's
+    languages: tuple[LanguagePlan, ...]  # every language's, in the order of the sites
 
 
 def _codes(config: SiteConfig) -> tuple[str, ...]:
@@ -285,6 +296,7 @@ def plan_languages(sites: Sequence[LanguageSite]) -> Planned:
     translations = Translations()
     planned: list[tuple[LanguageSite, list[OutputSpec]]] = []
     keys: dict[str, SiteKeys] = {}
+    plans: list[LanguagePlan] = []
     graph, env = OutputGraph(), None
     for lang in sites:
         local = make_environment(lang.config)
@@ -297,6 +309,7 @@ def plan_languages(sites: Sequence[LanguageSite]) -> Planned:
         mark = lang.config.language if lang.config.language_path else ""
         keys[mark] = site_keys
         planned.append((lang, specs))
+        plans.append(LanguagePlan(graph=lang_graph, env=local))
         if not mark:
             graph, env = lang_graph, local
     assert env is not None  # the default language is always placed first
@@ -307,7 +320,11 @@ def plan_languages(sites: Sequence[LanguageSite]) -> Planned:
         if _belongs(spec.path, lang.config)
     ]
     return Planned(
-        specs=sorted(specs, key=lambda s: s.path), keys=LanguageKeys(keys), graph=graph, env=env
+        specs=sorted(specs, key=lambda s: s.path),
+        keys=LanguageKeys(keys),
+        graph=graph,
+        env=env,
+        languages=tuple(plans),
     )
 
 

@@ -273,3 +273,44 @@ def test_the_preview_indexes_every_shard_after_the_reload(tmp_path: Path) -> Non
         _wait_for(lambda: len(index_folders(preview.output_dir)) == 5)
         _wait_for(lambda: len(shard_of(preview.output_dir)) == 45)
         assert (preview.output_dir / BUNDLE_DIR / "pagefind-ui.js").is_file()
+
+
+GERMAN = SITE_TOML + '\n[languages.de]\ntitle = "Test-Digest"\n'
+
+
+@pytest.mark.browser
+@needs_pagefind
+def test_every_language_searches_the_one_shared_index_in_shards(make_site: MakeSite) -> None:
+    """The index is written once, in pagefind/ and its shards beside it; /de/search/
+    loads the same first bundle as /search/, and finds German stories of every shard."""
+    german = {
+        f"content/de/articles/g{n}.md": article(f"Artikel {n}", "2026-11-17", f"Über {word(n)}.")
+        for n in range(100, 120)
+    }
+    root = make_site({**stories(15), **german}, GERMAN)
+    built(root)
+    output = root / "output"
+    folders = index_folders(output)
+    assert folders == ["pagefind", "pagefind-1", "pagefind-2", "pagefind-3"]  # 35 stories
+    assert not (output / "de/pagefind").exists()
+    page = (output / "de/search/index.html").read_text(encoding="utf-8")
+    assert 'data-bundle="/pagefind/"' in page
+    held = shard_of(output)
+    with serving(output) as site, chromium() as browser:
+        for folder in folders:
+            url = min(u for u, f in held.items() if f == folder and u.startswith("/de/"))
+            n = int(url.strip("/").rpartition("/g")[2])
+            assert german_titles(browser, site + "de/search/", word(n)) == [f"Artikel {n}"]
+
+
+def german_titles(browser: Any, search_page: str, query: str) -> list[str]:
+    """What /de/search/ lists for ``query``, once Pagefind's German UI says it found one."""
+    page = browser.new_page()
+    try:
+        page.goto(search_page)
+        page.locator(".pagefind-ui__search-input").fill(query)
+        message = page.locator(".pagefind-ui__message")
+        expect(message).to_have_text(f"1 Ergebnis für {query}", timeout=20_000)
+        return page.locator(".pagefind-ui__result-link").all_inner_texts()
+    finally:
+        page.close()

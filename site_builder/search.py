@@ -56,8 +56,9 @@ _DISTRIBUTIONS = ("pagefind", "pagefind_bin", "pagefind_bin_extended")
 # ceil(pages / SHARD_PAGES) shards of 2.5-3 s and ~260 MiB each (docs/performance.md).
 SHARD_THRESHOLD = 2500
 SHARD_PAGES = 1250
-# Shards indexed at once, given the processors: Pagefind's run is mostly one thread, so two
-# runs took half the time on two cores, at twice a shard's memory (520 MiB at 10,000).
+# Shards indexed at once, given the processors: Pagefind's run is mostly one thread. At
+# 10,000 pages on a busy two-core machine two at once took 31-48 s against 26-83 s, for
+# twice a shard's memory (~510 MiB); an edit indexes one shard either way.
 SHARD_RUNS = 2
 SHARDS_KEY = "site_builder_shards"  # in the first bundle's entry file: the others' paths
 _SHARD = re.compile(r"pagefind-[1-9][0-9]*")

@@ -497,7 +497,9 @@ def write_planned(
         reads = {name for names in manifest.reads.values() for name in names}
         manifest.parts.update((name, p.keys.part(name)) for name in reads)
         due = p.site.next_scheduled.isoformat() if p.site.next_scheduled else ""
-        saved = [name for name, text in p.ledgers if save_ledger(config, name, text)]
+        # Only a build that publishes records ids: the ledgers are inputs of every later one.
+        recorded = p.ledgers if config.records_ids else ()
+        saved = [name for name, text in recorded if save_ledger(config, name, text)]
         if saved:
             inputs = with_ledger_written(inputs, config)
         # A build with warnings is never skipped: they must be shown again (and --strict'ed).
@@ -509,7 +511,9 @@ def write_planned(
         )
         with _collector_paused():
             save_manifest(config.root, manifest)
-            if manifest.inputs and not p.languages:  # the record knows one language's site
+            # The record's fast paths write the ledger as this build did: not for one that
+            # may not, or whose ledger on disk is not what it placed stories with.
+            if manifest.inputs and not p.languages and config.records_ids:
                 remember(config, p.site, p.graph, p.entries, manifest=manifest, inputs=inputs)
         result = result_of(p, written, removed, time.perf_counter() - started)
         notes = tuple(_explain(rel, p, old, result, why_full) for rel in map(output_rel, explain))

@@ -21,7 +21,7 @@ from site_builder.cache import build_lock
 from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, load_config, theme_dir
 from site_builder.errors import BuildFailed, ConfigError, SiteError
 from site_builder.fresh import BuildResult, no_op
-from site_builder.model import slugify
+from site_builder.model import file_slug
 from site_builder.progress import TerminalProgress
 from site_builder.scaffold import (
     GITIGNORE,
@@ -325,7 +325,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         config = load_config(Path(args.source))
     except BuildFailed as failure:
         return fail(failure)
-    slug = slugify(args.title)
+    slug = file_slug(args.title)
     if not slug:
         print(f"error: title {args.title!r} has no letters or digits", file=sys.stderr)
         return EXIT_USAGE
@@ -357,9 +357,20 @@ def new_article(title: str, when: datetime, author: str, *, draft: bool) -> str:
 
 def cmd_init(args: argparse.Namespace) -> int:
     target = Path(args.directory)
-    if target.exists() and any(target.iterdir()):
-        print(f"error: {target} is not empty", file=sys.stderr)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        what = "is not empty" if target.is_dir() else "is a file, not a folder"
+        print(f"error: {target} {what}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        _write_new_site(target)
+    except OSError as exc:
+        print(f"error: cannot make a site in {target}: {exc.strerror}", file=sys.stderr)
+        return EXIT_ERRORS
+    print(f"New site in {target}. Next: cd {target} && site-builder serve")
+    return EXIT_OK
+
+
+def _write_new_site(target: Path) -> None:
     (target / "content" / "articles").mkdir(parents=True)
     title = target.resolve().name.replace("-", " ").title() or "Tech Digest"
     (target / CONFIG_NAME).write_text(SAMPLE_CONFIG.format(title=title), encoding="utf-8")
@@ -374,8 +385,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     (target / "content" / "articles" / "hello-world.md").write_text(
         new_article("Hello, world", when, "The Editors", draft=False), encoding="utf-8"
     )
-    print(f"New site in {target}. Next: cd {target} && site-builder serve")
-    return EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -413,6 +422,22 @@ def on_site(
         return command(args, config)
 
     return run
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An option's type: a number above zero (a timeout of 0 s, or -2 processes, has no
+    meaning; argparse then says which option and exits 2)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+        return value
+
+    return parse
 
 
 def _ingest(args: argparse.Namespace, config: SiteConfig) -> int:
@@ -493,7 +518,11 @@ def _add_inbox_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     g.add_argument("--from", dest="only", metavar="NAME", help="only the source named NAME")
     g.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
     g.add_argument(
-        "--timeout", type=float, default=30.0, metavar="S", help="seconds per feed (default: 30)"
+        "--timeout",
+        type=_positive(float),
+        default=30.0,
+        metavar="S",
+        help="seconds per feed (default: 30)",
     )
     g.set_defaults(func=on_site(_ingest))
     i = sub.add_parser("inbox", help="list the candidate stories in content/inbox/, newest first")
@@ -526,7 +555,7 @@ def _add_site_options(p: argparse.ArgumentParser, *, output: bool = True) -> Non
     p.add_argument("--future", action="store_true", help="include future-dated articles")
     p.add_argument(
         "--jobs",
-        type=int,
+        type=_positive(int),
         default=os.cpu_count() or 1,
         metavar="N",
         help="processes for rendering Markdown (default: all cores)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
@@ -78,7 +79,8 @@ class LanguageConfig:
 
 
 # Files every language shares: the theme's, and the search index over all of them.
-SHARED_PATHS = ("static/", "pagefind/")
+INDEX_DIR = "pagefind"  # the search index's folder in the output
+SHARED_PATHS = ("static/", f"{INDEX_DIR}/")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +114,8 @@ class SiteConfig:
     languages: tuple[LanguageConfig, ...] = ()
     # Set in one language's config (``for_language``): where its site lives, "de/".
     language_path: str = ""
+    # False for the preview's config: what it builds is never published.
+    publishing: bool = True
 
     @property
     def content_dir(self) -> Path:
@@ -131,6 +135,15 @@ class SiteConfig:
     def base_path(self) -> str:
         """The URL path the site lives under: "/" or "/project/"."""
         return urlsplit(self.base_url).path or "/"
+
+    @property
+    def records_ids(self) -> bool:
+        """Whether a build may write the permalink ledgers: only one that publishes. A
+        preview, a build with drafts or future stories, or one for a loopback address (a
+        test build) would record ids and addresses that were never published, and every
+        later build would publish them (``http://127.0.0.1:8000/...`` as a feed id)."""
+        host = urlsplit(self.base_url).hostname or ""
+        return self.publishing and not (self.drafts or self.future or is_loopback(host))
 
     def fingerprint(self) -> str:
         """Every setting that shapes output, without where the site happens to live."""
@@ -174,8 +187,20 @@ class SiteConfig:
 
 
 _NOT_OUTPUT = frozenset(
-    ("root", "output_dir", "allow_symlinks_outside", "max_article_bytes", "sources")
+    ("root", "output_dir", "allow_symlinks_outside", "max_article_bytes", "sources", "publishing")
 )
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, a ``.localhost`` name or a loopback or unspecified IP address."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def _text(name: str) -> Callable[[object], object]:
@@ -222,6 +247,9 @@ def _language(value: object) -> object:
     return name
 
 
+_UNSAFE_IN_URL = re.compile(r"[\s\"'<>\\^`{|}]")
+
+
 def _base_url(value: object) -> object:
     url = str(_text("base_url")(value))
     parts = urlsplit(url)
@@ -229,6 +257,14 @@ def _base_url(value: object) -> object:
         raise ValueError(
             f"base_url: {value!r} is not an absolute http(s) URL; "
             "expected e.g. 'https://news.example.org/'"
+        )
+    # Every URL of the site is the base and a path: a query or fragment would end up in
+    # the middle of each, and a space or quote would be sent unescaped.
+    if parts.query or parts.fragment or url.endswith(("?", "#")) or _UNSAFE_IN_URL.search(url):
+        raise ValueError(
+            f"base_url: {value!r} must be a plain address, without a query, a fragment, "
+            "spaces or quotes; expected e.g. 'https://news.example.org/' "
+            "(a space in a path is written %20)"
         )
     return url if url.endswith("/") else url + "/"
 
@@ -587,4 +623,5 @@ def load_config(
         problems.append(exc)
     if problems:
         raise BuildFailed(problems)
-    return SiteConfig(root=root, output_dir=out, drafts=drafts, future=future, **values)  # type: ignore[arg-type]
+    options = {"drafts": drafts, "future": future, "publishing": not preview}
+    return SiteConfig(root=root, output_dir=out, **options, **values)  # type: ignore[arg-type]

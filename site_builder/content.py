@@ -23,7 +23,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from site_builder.cache import RenderCache, code_fingerprint, render_cache_path, stored_html
-from site_builder.config import SiteConfig, is_ignored
+from site_builder.config import INDEX_DIR, SiteConfig, is_ignored
 from site_builder.errors import BuildFailed, ContentError, SiteError
 from site_builder.frontmatter import read_fields, split_front_matter
 from site_builder.markdown import OPTIONS_VERSION, render_markdown
@@ -77,11 +77,22 @@ def _read_sources(config: SiteConfig, noted: Mapping[str, tuple[str, str]]) -> _
         info = _checked_stat(path, f"content/{rel}", config)
         if isinstance(info, ContentError):
             found.problems.append(info)
+        elif rel.startswith(f"{INDEX_DIR}/"):
+            found.problems.append(_in_index_folder(f"content/{rel}"))
         elif path.suffix.lower() != ".md":
             found.assets.append(rel)
         else:
             _add_source(found, f"content/{rel}", path, info, noted=noted, now=now, options=options)
     return found
+
+
+def _in_index_folder(name: str) -> ContentError:
+    return ContentError(
+        f"{INDEX_DIR}/ is where the search index is written, and every build replaces it "
+        "whole: this file would not be published",
+        path=name,
+        hint="move it to another folder of content/",
+    )
 
 
 # A file changed this close to being noted may change again within one tick of its

@@ -353,3 +353,13 @@ def slugify(text: str) -> str:
     normal = unicodedata.normalize("NFKC", text).casefold()
     slug = _NON_WORD.sub("-", normal.replace("_", "-")).strip("-")
     return slug
+
+
+FILE_SLUG_BYTES = 80  # of a new file's name: long enough to read, short for any disk
+
+
+def file_slug(text: str) -> str:
+    """``slugify(text)`` cut to a file name any disk takes (most allow 255 bytes, and a
+    headline in Japanese is three bytes a letter), at a whole character."""
+    data = slugify(text).encode()[:FILE_SLUG_BYTES]
+    return data.decode(errors="ignore").rstrip("-")

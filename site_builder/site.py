@@ -55,6 +55,7 @@ RESERVED = frozenset(
         "static",
         "feeds",
         "search",
+        "pagefind",  # the search index
         "404",
     )
 )

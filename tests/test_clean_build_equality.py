@@ -4,6 +4,9 @@ before in the same folder: the everyday sequences that once published something 
 1. A project site (base_url with a sub-path) built after a preview.
 2. The bundled site built after a preview (its email editions once linked 127.0.0.1).
 3. A site moved to a new address: build, change base_url, build --clean.
+4. A new story previewed, or built once for a local address, with drafts or with future
+   stories, before it is published: its feed id once kept the address it was first
+   built with (``http://127.0.0.1:8000/...``), and ``permalinks.json`` a draft's URL.
 
 Each runs the command line as a user does, and compares ``output/`` byte for byte with a
 build of a copy of the inputs in a fresh folder with no ``.site-builder/``.
@@ -28,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import cli
-from tests.conftest import REPO, copy_bundled_site
+from tests.conftest import REPO, article, copy_bundled_site
 from tests.test_output_safety import snapshot
 from tests.test_serve import site_builder_command
 
@@ -238,3 +241,59 @@ def test_an_upgrade_that_changes_only_a_translation_rebuilds(site: Path, tmp_pat
     assert after != before
     assert b"Frisch: " in after["index.html"]
     assert after == build_with_installed(copy_inputs(site, tmp_path / "fresh"))
+
+
+def _with_new_stories(site: Path) -> Path:
+    """The bundled site with a story its ledger has no id for yet, a draft and a story
+    dated in the future; and a copy of these inputs, as they are before anything ran."""
+    stories = {
+        "new-story.md": article("A new story", "2026-11-01 09:00"),
+        "in-progress.md": article("In progress", "2026-11-02 09:00", draft="true"),
+        "tomorrow.md": article("Far ahead", "2099-01-01 09:00"),
+    }
+    for name, text in stories.items():
+        (site / "content/articles" / name).write_text(text, encoding="utf-8")
+    return copy_inputs(site, site.with_name("inputs-before"))
+
+
+def _ledger(site: Path) -> bytes | None:
+    path = site / "permalinks.json"
+    return path.read_bytes() if path.exists() else None
+
+
+def _published_as_if_first(site: Path, before: Path, tmp_path: Path) -> None:
+    """``build`` in ``site`` publishes what it publishes where nothing ran before."""
+    assert run_cli("build", "--source", str(site), "--jobs", "1") == 0
+    built = snapshot(site / "output")
+    assert built == clean_build(before, tmp_path / "fresh")
+    assert mentioning(built, b"127.0.0.1") == mentioning(built, b"localhost:8000") == []
+    ledger = (site / "permalinks.json").read_bytes()
+    assert ledger == (tmp_path / "fresh/permalinks.json").read_bytes()
+    assert b"in-progress" not in ledger and b"tomorrow" not in ledger
+
+
+def test_a_story_previewed_before_it_is_published_gets_no_preview_id(
+    site: Path, tmp_path: Path
+) -> None:
+    before = _with_new_stories(site)
+    ledger = _ledger(site)
+    with previewing(site) as url:
+        assert fetch(url + "articles/new-story/")[0] == 200
+        assert b"127.0.0.1" in fetch(url + "feed.xml")[1]  # the preview's own site
+    assert _ledger(site) == ledger
+    _published_as_if_first(site, before, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--base-url", "http://localhost:8000/"), ("--drafts",), ("--future",)],
+    ids=["local address", "drafts", "future"],
+)
+def test_a_test_build_before_publishing_records_no_id(
+    site: Path, tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    before = _with_new_stories(site)
+    ledger = _ledger(site)
+    assert run_cli("build", "--source", str(site), "--jobs", "1", *options) == 0
+    assert _ledger(site) == ledger
+    _published_as_if_first(site, before, tmp_path)

@@ -49,6 +49,48 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert "is not empty" in done.stderr
 
 
+def test_init_refuses_a_file_and_a_folder_it_cannot_make(tmp_path: Path) -> None:
+    (tmp_path / "notes").write_text("mine", encoding="utf-8")
+    done = run_cli("init", str(tmp_path / "notes"))
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"error: {tmp_path / 'notes'} is a file, not a folder\n",
+    )
+    done = run_cli("init", str(tmp_path / "notes/site"))  # a folder in a file
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert (
+        done.stderr == f"error: cannot make a site in {tmp_path / 'notes/site'}: Not a directory\n"
+    )
+
+
+def test_new_cuts_a_long_headline_to_a_file_name_any_disk_takes(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site({})
+    headline = "日本語の見出しがとても長い記事" * 10  # 450 bytes as UTF-8; most disks take 255
+    assert main(["new", headline, "--source", str(root)]) == 0
+    created = root / capsys.readouterr().out.strip()
+    assert created.is_file() and len(created.stem.encode()) <= 80
+    assert created.stem == ("日本語の見出しがとても長い記事" * 2)[:26]
+    assert main(["build", "--source", str(root), "--jobs", "1"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("ingest", "--timeout", "-5"), "argument --timeout: '-5' must be above 0"),
+        (("ingest", "--timeout", "0"), "argument --timeout: '0' must be above 0"),
+        (("build", "--jobs", "0"), "argument --jobs: '0' must be above 0"),
+        (("check", "--jobs", "two"), "argument --jobs: 'two' is not a number"),
+    ],
+)
+def test_a_number_option_out_of_range_is_a_usage_error(
+    make_site: MakeSite, args: tuple[str, ...], said: str
+) -> None:
+    done = run_cli(*args, "--source", str(make_site({})))
+    assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr
+
+
 def test_new_writes_an_article_that_builds(
     make_site: MakeSite, capsys: pytest.CaptureFixture[str]
 ) -> None:

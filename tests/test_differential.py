@@ -12,7 +12,8 @@ and the spare site; runs a preview session with edits in it, and ``check``.
 
 After every build, ``output/`` (and permalinks.json) must equal, byte for byte, what
 the same command makes from a copy of the inputs in a fresh folder with no
-``.site-builder/``. A preview or a check must leave ``output/`` as it was.
+``.site-builder/``. A preview or a check must leave ``output/`` and permalinks.json as they
+were.
 
 A story retitled, retagged, recategorised, redated or renamed and built again with
 the last build's options is placed again in the outline the last build kept, without
@@ -611,7 +612,7 @@ class SiteInUse(RuleBasedStateMachine):
     def preview_session(
         self, data: st.DataObject, drafts: bool, options: dict[str, Any] | None
     ) -> None:
-        before = snapshot(self.root / "output")
+        before, ledger = snapshot(self.root / "output"), self.ledger()
         preview = PreviewServer(
             PreviewOptions(root=self.root, port=0, drafts=drafts),
             clock=lambda: self.clock,
@@ -632,15 +633,21 @@ class SiteInUse(RuleBasedStateMachine):
         finally:
             preview.close()
         assert snapshot(self.root / "output") == before, "the preview changed output/"
+        assert self.ledger() == ledger, "the preview recorded ids in permalinks.json"
         self.build(options)
+
+    def ledger(self) -> bytes | None:
+        path = self.root / "permalinks.json"
+        return path.read_bytes() if path.exists() else None
 
     @rule(options=then)
     def check_site(self, options: dict[str, Any] | None) -> None:
-        before = snapshot(self.root / "output")
+        before, ledger = snapshot(self.root / "output"), self.ledger()
         with environment(SOURCE_DATE_EPOCH=str(int(self.clock.timestamp()))):
             code, err = quietly("check", "--source", str(self.root), "--jobs", "1")
         assert code in (0, 1, 2) and "Traceback" not in err, err
         assert snapshot(self.root / "output") == before, "check changed output/"
+        assert self.ledger() == ledger, "check recorded ids in permalinks.json"
         self.build(options)
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from site_builder.config import FeedSource
 from site_builder.ingest.parse import CONTROL, Item, Origin, plain
-from site_builder.model import slugify
+from site_builder.model import file_slug, slugify
 
 MAX_TITLE = 300
 _MAX_SUMMARY = 20_000  # characters read of a summary: a longer one is a whole article
@@ -19,7 +19,6 @@ _MAX_TAGS = 1_000
 _MAX_DEPTH = 100
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
 _ANY_TAG = re.compile(r"<[^>]*(?:>|$)")  # a tag cut off at the end too
-_MAX_SLUG = 80  # bytes of a draft's file name: long enough to read, short for any disk
 _MAX_CATEGORIES = 8
 # What a summary keeps: text structure and links. No images (tracking pixels), no
 # embeds, no attributes but a link's address.
@@ -137,6 +136,4 @@ def _fallback_title(item: Item) -> str:
 
 
 def draft_stem(item: Item) -> str:
-    slug = slugify(item.title or _fallback_title(item)) or "story"
-    data = slug.encode()[:_MAX_SLUG]
-    return data.decode(errors="ignore").rstrip("-") or "story"
+    return file_slug(item.title or _fallback_title(item)) or "story"

@@ -44,6 +44,21 @@ class _Loader(_BaseLoader):
             raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
 
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """YAML allows a key once in a mapping; PyYAML keeps the last silently, so a
+        second ``title:`` or ``tags:`` replaced the first without a word."""
+        first: dict[tuple[str, str], yaml.Node] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.value == "<<":
+                continue
+            if (key.tag, key.value) in first:
+                line = first[key.tag, key.value].start_mark.line + 2  # the file's, after ---
+                problem = f"{_show(key.value)} is given twice (first on line {line})"
+                raise yaml.constructor.ConstructorError(None, None, problem, key.start_mark)
+            first[key.tag, key.value] = key
+        return super().construct_mapping(node, deep=deep)
+
+
 def _unsupported(loader: yaml.BaseLoader, node: yaml.Node) -> None:
     """Sets and binary data have no use in front matter and no stable order or text form."""
     raise yaml.constructor.ConstructorError(

@@ -4,8 +4,9 @@ Pagefind is a dependency (the ``pagefind`` wheel ships its binary). It reads the
 the writer has already written, so this runs after a build: ``build`` indexes unless
 ``--no-search`` or ``search = false``, and the preview indexes after each rebuild. Only
 pages marked ``data-pagefind-body`` (articles and static pages) are indexed; Pagefind
-drops every other page, so ``survey`` finds the marked ones and Pagefind is told to read
-only the folders that hold them. The index is made beside ``output/`` and swapped in, so
+drops every other page, so ``survey`` finds the marked ones and Pagefind reads a folder
+of links to them alone, made in sorted order (it numbers pages in the order the file
+system lists them). The index is made beside ``output/`` and swapped in, so
 a failed run leaves the previous index in place. Pagefind cannot change one page of an
 index: every run reads every marked page. ``Pages.digest`` says what an index was made
 from, so that indexing pages that did not change can be skipped.
@@ -36,7 +37,6 @@ from pathlib import Path
 from subprocess import PIPE
 
 from site_builder.errors import ConfigError, SiteError
-from site_builder.search_cover import cover
 
 BUNDLE_DIR = "pagefind"  # /pagefind/pagefind-ui.js is what templates/search.html loads
 INSTALL_HINT = "reinstall site-builder (pip install site-builder), which brings Pagefind"
@@ -99,16 +99,16 @@ class Staged:
 class Pages:
     """What Pagefind reads in a built output folder, and what its index depends on.
 
-    ``glob``: the files it is told to read (``None``: all), folders and files that hold
-    every marked page. ``digest``: of the marked pages' paths and bytes (every page's
-    when none is marked), Pagefind's version and how it is run; "" when unknown.
-    ``shards``: the bundles of an index split in shards; none for one bundle.
+    ``digest``: of the marked pages' paths and bytes (every page's when none is marked),
+    Pagefind's version and how it is run; "" when unknown. ``shards``: the bundles of an
+    index split in shards; none for one bundle, whose pages are ``pages``: the marked ones,
+    or every page when none is.
     """
 
-    glob: str | None
     digest: str
     marked: int
     shards: tuple[Shard, ...] = ()
+    pages: tuple[str, ...] = ()  # what an index in one bundle is made from, sorted
 
     def bundles(self) -> tuple[tuple[str, str], ...]:
         """Each bundle's folder and the digest of what it is made from."""
@@ -137,10 +137,14 @@ def survey(output_dir: Path, *, salt: str = "") -> Pages:
         marked, unmarked = _scan(output_dir)
         depends = marked or _digests(output_dir, unmarked)
     except OSError:  # a rebuild swapped the folder meanwhile: Pagefind reads all of it
-        return Pages(glob=None, digest="", marked=0)
-    glob = cover(set(marked), unmarked) if marked else None
+        return Pages(digest="", marked=0)
     shards = _split(marked, salt) if len(marked) > SHARD_THRESHOLD else ()
-    return Pages(glob=glob, digest=_digest(depends, salt), marked=len(marked), shards=shards)
+    return Pages(
+        digest=_digest(depends, salt),
+        marked=len(marked),
+        shards=shards,
+        pages=() if shards else tuple(sorted(marked or unmarked)),
+    )
 
 
 def shard_count(marked: int) -> int:
@@ -291,17 +295,47 @@ def make_index(
     if wanted.shards:
         return _make_shards(command, output_dir, wanted, current, timeout=timeout, stop=stop)
     staging = _staging(output_dir)
-    done = _pagefind(command, output_dir, staging, glob=wanted.glob, timeout=timeout, stop=stop)
+    marked = wanted.pages or None
+    done = _pagefind_linked(command, output_dir, marked, staging, timeout=timeout, stop=stop)
     made_from = wanted.digest
-    if wanted.glob is not None and not isinstance(done, SiteError) and _NO_BODY in done.stdout:
+    if wanted.marked and not isinstance(done, SiteError) and _NO_BODY in done.stdout:
         # Pages only mention the attribute, which no element has: Pagefind indexes every
         # page then, and the digest of the marked ones is not what the index is made from.
-        done = _pagefind(command, output_dir, staging, glob=None, timeout=timeout, stop=stop)
+        every = sorted(rel for rel, _ in _html_files(output_dir))
+        done = _pagefind_linked(command, output_dir, every, staging, timeout=timeout, stop=stop)
         made_from = ""
     if isinstance(done, SiteError):
         return done
     steady_entry(staging)
     return Staged(bundles=((BUNDLE_DIR, staging),), pages=_indexed(done), made_from=made_from)
+
+
+def _pagefind_linked(
+    command: list[str],
+    output_dir: Path,
+    pages: Sequence[str] | None,
+    staging: Path,
+    *,
+    name: str = "",
+    timeout: float,
+    stop: Callable[[], bool],
+) -> subprocess.CompletedProcess[str] | SiteError:
+    """Pagefind on a folder of links to ``pages`` (all of ``output_dir`` when None), made
+    in sorted order beside the output folder (``name`` tells one shard's from another's).
+    Pagefind numbers pages in the order the file system lists them, which on tmpfs, btrfs
+    and small xfs folders is the order they were made in: read in the output folder, an
+    incremental build's index differed in bytes from a clean build's. A glob of a
+    thousand pages would also be longer than one argument may be."""
+    if pages is None:
+        return _pagefind(command, output_dir, staging, timeout=timeout, stop=stop)
+    site = _staging(output_dir, f"-site-{name}" if name else "-site")
+    try:
+        _link_pages(output_dir, site, sorted(pages))
+        return _pagefind(command, site, staging, timeout=timeout, stop=stop)
+    except OSError as exc:  # a rebuild swapped the folder meanwhile
+        return SiteError(f"search: cannot read the built pages: {exc}")
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
 
 
 def _indexed(done: subprocess.CompletedProcess[str]) -> int:
@@ -364,20 +398,13 @@ def _make_shard(
     timeout: float,
     stop: Callable[[], bool],
 ) -> tuple[Path, int] | SiteError:
-    """Stage one shard: Pagefind reads a folder of links to the shard's pages alone (a
-    glob of a thousand pages is longer than one argument may be); a page's URL is its
-    path in the folder Pagefind reads, as in the output folder."""
+    """Stage one shard, from its pages alone."""
     if stop():
         return SiteError("search: indexing stopped", hint="the preview is stopping")
-    site = _staging(output_dir, f"-site-{shard.folder}")
     staging = _staging(output_dir, f"-{shard.folder}")
-    try:
-        _link_pages(output_dir, site, shard.pages)
-        done = _pagefind(command, site, staging, glob=None, timeout=timeout, stop=stop)
-    except OSError as exc:  # a rebuild swapped the folder meanwhile
-        done = SiteError(f"search: cannot read the built pages: {exc}")
-    finally:
-        shutil.rmtree(site, ignore_errors=True)
+    done = _pagefind_linked(
+        command, output_dir, shard.pages, staging, name=shard.folder, timeout=timeout, stop=stop
+    )
     return done if isinstance(done, SiteError) else (staging, _indexed(done))
 
 
@@ -401,14 +428,11 @@ def _pagefind(
     output_dir: Path,
     staging: Path,
     *,
-    glob: str | None,
     timeout: float,
     stop: Callable[[], bool],
 ) -> subprocess.CompletedProcess[str] | SiteError:
     """One run of Pagefind into a new ``staging`` folder; removed if it fails."""
     run = [*command, *PAGEFIND_OPTIONS, "--site", str(output_dir), "--output-path", str(staging)]
-    if glob is not None:
-        run.append(f"--glob={glob}")  # one argument, whatever the folders are called
     shutil.rmtree(staging, ignore_errors=True)
     try:
         done = _run(run, timeout, stop)

@@ -64,6 +64,7 @@ def give_ids(
                 title=entry.title,
                 pinned_id=entry.feed_id,
                 aliases=aliases,
+                aliases_line=entry.key_lines.get("aliases", 1),
             )
         )
     known = reconcile(placed, ledger)

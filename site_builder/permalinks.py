@@ -51,6 +51,7 @@ class Placed:
     title: str
     pinned_id: str | None
     aliases: tuple[str, ...] = field(default=())
+    aliases_line: int = 1  # of the front matter's aliases:, for errors
     default_id: str = ""  # the id a new article gets: its absolute permalink (else its url)
 
 
@@ -135,14 +136,16 @@ def reconcile(articles: Sequence[Placed], ledger: Sequence[Permalink]) -> Reconc
     fresh = {
         a.source for a in articles if a.pinned_id is None and _match(a, by_id, by_source) is None
     }
-    problems += _shared_ids(entries, fresh)
+    problems += _shared_ids(entries, fresh) + _shared_aliases(articles)
     live = {a.url for a in articles}
     titles = {a.source: (a.url, a.title) for a in articles}
     aliases = {a.source: a.aliases for a in articles}
+    # An alias is written by the editor: it takes an address over from a story's history.
+    claims = [(e.source, old) for e in entries for old in e.urls[:-1]]
+    claims += [(e.source, old) for e in entries for old in aliases[e.source]]
     redirects = {
-        old: Redirect(url=old, target=titles[e.source][0], title=titles[e.source][1])
-        for e in entries
-        for old in (*e.urls[:-1], *aliases[e.source])
+        old: Redirect(url=old, target=titles[source][0], title=titles[source][1])
+        for source, old in claims
         if old not in live
     }
     # Entries of removed articles stay: their ids are never handed to another story.
@@ -154,6 +157,25 @@ def reconcile(articles: Sequence[Placed], ledger: Sequence[Permalink]) -> Reconc
         ledger=tuple(entries + kept),
         problems=tuple(problems),
     )
+
+
+def _shared_aliases(articles: Sequence[Placed]) -> list[SiteError]:
+    """Two stories giving one alias: which one it should forward to is not the build's
+    to guess (it used to be the last by file name, silently)."""
+    first: dict[str, str] = {}
+    problems: list[SiteError] = []
+    for article in sorted(articles, key=lambda a: a.source):
+        for alias in dict.fromkeys(article.aliases):
+            if first.setdefault(alias, article.source) != article.source:
+                problems.append(
+                    ContentError(
+                        f"aliases: {alias} is already an alias of {first[alias]}",
+                        path=article.source,
+                        line=article.aliases_line,
+                        hint="an old address can forward to one story only",
+                    )
+                )
+    return problems
 
 
 def _shared_ids(entries: Sequence[Permalink], fresh: set[str]) -> list[SiteError]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from site_builder.errors import BuildFailed, ContentError
@@ -78,6 +80,32 @@ def test_aliases_redirect_and_deleted_articles_keep_their_ids() -> None:
     assert [r.url for r in first.redirects] == ["/2021/old-a/"]
     gone = reconcile([], first.ledger)
     assert [p.id for p in gone.ledger] == ["/articles/a/"]
+
+
+def test_an_alias_takes_an_address_over_from_another_story_s_history() -> None:
+    """b.md sorts after a.md: by file order alone, a's old address went to a."""
+    first = reconcile([placed("content/articles/b.md", "/articles/old/")], [])
+    moved = reconcile(
+        [
+            placed("content/articles/a.md", "/articles/a/", None, "/articles/old/"),
+            placed("content/articles/b.md", "/articles/b/"),
+        ],
+        first.ledger,
+    )
+    assert [(r.url, r.target) for r in moved.redirects] == [("/articles/old/", "/articles/a/")]
+
+
+def test_two_stories_giving_one_alias_is_an_error_at_its_line() -> None:
+    both = [
+        placed("content/articles/a.md", "/articles/a/", None, "/old/x/"),
+        replace(placed("content/articles/b.md", "/articles/b/", None, "/old/x/"), aliases_line=5),
+    ]
+    [problem] = reconcile(both, []).problems
+    assert str(problem) == (
+        "content/articles/b.md:5: error: aliases: /old/x/ is already an alias of "
+        "content/articles/a.md"
+    )
+    assert problem.hint == "an old address can forward to one story only"
 
 
 def test_the_ledger_round_trips_and_a_broken_one_is_an_error() -> None:

@@ -28,7 +28,7 @@ from site_builder.cache import (
 )
 from site_builder.config import SiteConfig
 from site_builder.content import Content, load_content
-from site_builder.errors import BuildFailed, SiteError, SiteWarning
+from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
 from site_builder.fresh import BuildResult, no_op, output_rel, with_ledger_written
 from site_builder.languages import LanguageSite, default_site, place_languages, plan_languages
 from site_builder.ledger import give_ids, ledger_file, save_ledger
@@ -72,18 +72,27 @@ class Plan:
     planned: tuple[LanguagePlan, ...] = ()  # each of ``languages``' graph and environment
 
 
-def _duplicate_paths(specs: Sequence[OutputSpec]) -> list[SiteError]:
+def _duplicate_paths(specs: Sequence[OutputSpec], config: SiteConfig) -> list[SiteError]:
     seen: dict[str, int] = defaultdict(int)
     for spec in specs:
         seen[spec.path] += 1
-    return [
-        OutputError(
-            f"two outputs would be written to {path!r}",
-            hint="a file in content/ or templates/static/ shadows a generated page",
+    return [_shadowed(path, config) for path, n in sorted(seen.items()) if n > 1]
+
+
+def _shadowed(path: str, config: SiteConfig) -> SiteError:
+    """Two outputs for one path: a file of content/ named as one the site makes, or an
+    alias or slug naming one of its pages."""
+    if (config.content_dir / path).is_file():
+        return ContentError(
+            f"this file is copied to /{path}, where the site writes its own file",
+            path=f"content/{path}",
+            hint="rename or move it",
         )
-        for path, n in sorted(seen.items())
-        if n > 1
-    ]
+    return OutputError(
+        f"two outputs would be written to {path!r}",
+        hint="an alias, a page's slug or a file in templates/static/ names a file the site "
+        "makes itself",
+    )
 
 
 def plan(
@@ -132,7 +141,7 @@ def _plan(
     _raise_errors(problems, strict, placed=site is not None and known is not None)
     assert site is not None and known is not None
     specs, keys, graph = plan_outputs(site, env, config, content, known.redirects)
-    if duplicates := _duplicate_paths(specs):
+    if duplicates := _duplicate_paths(specs, config):
         raise BuildFailed(duplicates)
     return Plan(
         site=site,
@@ -161,7 +170,7 @@ def _plan_languages(
     problems += placing_problems
     _raise_errors(problems, strict, placed=len(sites) == 1 + len(config.languages))
     planned = plan_languages(sites)
-    if duplicates := _duplicate_paths(planned.specs):
+    if duplicates := _duplicate_paths(planned.specs, config):
         raise BuildFailed(duplicates)
     return Plan(
         site=default_site(sites),

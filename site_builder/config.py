@@ -80,6 +80,23 @@ class LanguageConfig:
 
 # Files every language shares: the theme's, and the search index over all of them.
 INDEX_DIR = "pagefind"  # the search index's folder in the output
+# The site's own top-level folders: no page's slug, and no language's path.
+RESERVED = frozenset(
+    (
+        "articles",
+        "tags",
+        "categories",
+        "authors",
+        "archive",
+        "digest",
+        "page",
+        "static",
+        "feeds",
+        "search",
+        INDEX_DIR,
+        "404",
+    )
+)
 SHARED_PATHS = ("static/", f"{INDEX_DIR}/")
 
 
@@ -343,6 +360,8 @@ def _language_table(code: object, table: object) -> LanguageConfig:
             raise ValueError(
                 f"path: {path!r} is not one URL segment of lower-case letters, digits and '-'"
             )
+        if path in RESERVED:
+            raise ValueError(f"path: {path!r} is where the site's own /{path}/ pages are")
         own = {k: str(_text(k)(table[k])) for k in ("author", "copyright") if k in table}
         return LanguageConfig(
             code=name,

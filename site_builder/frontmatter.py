@@ -43,7 +43,6 @@ class _Loader(_BaseLoader):
                 problem += f" ({exc})"
             raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
 
-
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         """YAML allows a key once in a mapping; PyYAML keeps the last silently, so a
         second ``title:`` or ``tags:`` replaced the first without a word."""

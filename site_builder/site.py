@@ -20,7 +20,7 @@ from typing import Literal, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from site_builder.config import SiteConfig
+from site_builder.config import RESERVED, SiteConfig
 from site_builder.errors import ContentError, SiteError, SiteWarning
 from site_builder.i18n import Texts, load_texts
 from site_builder.markdown import strip_heading_anchors
@@ -43,22 +43,6 @@ T = TypeVar("T")
 DIGESTS_DIR = "content/digests/"  # introductions to issues: 2021-w33.md, 2021-08-17.md
 RELATED_COUNT = 3
 _RELATED_WINDOW = 40  # stories either side in each tag, so related lists stay O(n)
-RESERVED = frozenset(
-    (
-        "articles",
-        "tags",
-        "categories",
-        "authors",
-        "archive",
-        "digest",
-        "page",
-        "static",
-        "feeds",
-        "search",
-        "pagefind",  # the search index
-        "404",
-    )
-)
 
 
 def article_url(slug: str) -> str:

@@ -265,6 +265,12 @@ def test_lang_in_front_matter_files_a_story_under_its_language(make_site: MakeSi
             SITE_TOML + '\n[languages.de]\ncolour = "red"\n',
             "site.toml:11: error: unknown key 'languages.de.colour'",
         ),
+        (
+            {},
+            SITE_TOML + '\n[languages.de]\npath = "tags"\n',
+            "site.toml:10: error: languages.de: path: 'tags' is where the site's own /tags/ "
+            "pages are",
+        ),
     ],
 )
 def test_mistakes_are_located_errors(

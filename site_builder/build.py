@@ -28,7 +28,7 @@ from site_builder.cache import (
 )
 from site_builder.config import SiteConfig
 from site_builder.content import Content, load_content
-from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning
+from site_builder.errors import BuildFailed, ContentError, SiteError, SiteWarning, as_errors
 from site_builder.fresh import BuildResult, no_op, output_rel, with_ledger_written
 from site_builder.languages import LanguageSite, default_site, place_languages, plan_languages
 from site_builder.ledger import give_ids, ledger_file, save_ledger
@@ -157,7 +157,7 @@ def _plan(
 
 
 def _raise_errors(problems: Sequence[SiteError], strict: bool, *, placed: bool) -> None:
-    errors = [p for p in problems if strict or not isinstance(p, SiteWarning)]
+    errors = as_errors(problems) if strict else [p for p in problems if p.severity == "error"]
     if errors or not placed:
         raise BuildFailed(errors)
 
@@ -592,8 +592,6 @@ def check(config: SiteConfig, *, now: datetime, jobs: int = 1, strict: bool = Fa
 def check_files(problems: Sequence[SiteError], *, strict: bool, files: int) -> CheckResult:
     """What ``check`` reports of the problems found in ``files`` files: each once, and
     with ``strict`` every warning an error."""
-    from site_builder.checks import as_errors  # noqa: PLC0415 - see check()
-
     found = as_errors(problems) if strict else problems
     unique = BuildFailed(found).problems  # one template bug fails many pages: once
     return CheckResult(problems=unique, files=files)

@@ -63,6 +63,17 @@ class SiteWarning(SiteError):
     severity = "warning"
 
 
+def as_errors(problems: Iterable[SiteError]) -> list[SiteError]:
+    """``--strict``: every warning becomes an error, in the same place with the same text
+    (reported as a warning, the line that failed the build said it did not)."""
+    return [
+        SiteError(p.message, path=p.path, line=p.line, column=p.column, hint=p.hint)
+        if isinstance(p, SiteWarning)
+        else p
+        for p in problems
+    ]
+
+
 class BuildFailed(Exception):
     """A build stopped before writing anything, with every problem it found."""
 

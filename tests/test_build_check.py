@@ -204,6 +204,11 @@ def test_strict_makes_warnings_errors_as_check_does(make_site: MakeSite) -> None
     assert lenient.returncode == 0 and "warning:" in lenient.stderr
     assert (strict.returncode, checked.returncode) == (1, 1)
     assert problems(strict, "text") == problems(checked, "text")
+    plain = cli(root, "build", "--no-search", "--jobs", "1", "--strict")
+    said = [line for line in plain.stderr.splitlines() if same in line]
+    assert plain.returncode == 1 and said, plain.stderr
+    # The line that fails the build says so: no "warning:" above "Build failed: 1 error".
+    assert all(": error: " in line and "warning" not in line for line in said)
 
 
 def test_a_site_that_cannot_be_built_fails_as_check_does(make_site: MakeSite) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from site_builder.checks.feeds import Read, check_feeds, forget_read, is_feed, read_feed
-from site_builder.checks.formats import Format, as_errors, format_problems
+from site_builder.checks.formats import Format, format_problems
 from site_builder.checks.pages import Anchor, check_anchors, check_page, is_page
 from site_builder.checks.problems import (
     Checker,
@@ -36,7 +36,7 @@ from site_builder.checks.problems import (
     read_under,
 )
 from site_builder.config import SiteConfig
-from site_builder.errors import SiteError
+from site_builder.errors import SiteError, as_errors
 from site_builder.refs import Page, read_page
 
 __all__ = [

@@ -1,28 +1,18 @@
 """The check's reports: problems as terminal text, JSON or GitHub annotations.
 
 Input: the ``SiteError`` and ``SiteWarning`` values a check found. Output: text in the
-format asked for; or, for ``--strict``, every warning made an error.
+format asked for.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
-from site_builder.errors import SiteError, SiteWarning
+from site_builder.errors import SiteError
 
 Format = Literal["text", "json", "github"]
-
-
-def as_errors(problems: Iterable[SiteError]) -> list[SiteError]:
-    """``--strict``: every warning becomes an error, in the same place with the same text."""
-    return [
-        SiteError(p.message, path=p.path, line=p.line, column=p.column, hint=p.hint)
-        if isinstance(p, SiteWarning)
-        else p
-        for p in problems
-    ]
 
 
 def format_problems(problems: Sequence[SiteError], fmt: Format, *, prefix: str = "") -> str:

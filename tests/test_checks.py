@@ -151,6 +151,20 @@ def test_broken_link_in_an_article_is_reported_at_its_markdown_line() -> None:
     ]
 
 
+def test_a_link_that_begins_another_written_before_it_is_found_at_its_own_line() -> None:
+    files = {
+        "articles/x/index.html": page('<a href="/docs/x/">a</a> <a href="/docs">b</a>'),
+        "index.html": page(""),
+    }
+    texts = {"content/articles/x.md": "---\ntitle: X\n---\n\n[a](/docs/x/)\n\n[b](/docs)\n"}
+    sources = {"articles/x/index.html": "content/articles/x.md"}
+    assert run(files, sources=sources, texts=texts) == [
+        "content/articles/x.md:5:5: error: broken link '/docs/x/': the site has no "
+        "docs/x/index.html",
+        "content/articles/x.md:7:5: error: broken link '/docs': the site has no docs",
+    ]
+
+
 def test_a_link_not_found_in_the_source_falls_back_to_the_output() -> None:
     files = {"articles/x/index.html": page('<a href="/gone/">gone</a>')}
     sources = {"articles/x/index.html": "content/articles/x.md"}

@@ -8,6 +8,7 @@ not once for every page.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -49,6 +50,13 @@ class Problem:
     spot: Spot | None = None  # in the page ``seen_in``, where ``line`` is not yet counted
 
 
+def _whole(text: str, url: str) -> int:
+    """Where ``url`` is written whole in ``text``, as Markdown and HTML delimit a link;
+    else where it first occurs (``/docs`` is not the start of ``/docs/x/``)."""
+    found = re.search(rf"(?<![^\s(\[<\"'=]){re.escape(url)}(?=[\s)\]>\"']|$)", text)
+    return found.start() if found else text.find(url)
+
+
 def read_under(root: Path, source: str) -> str:
     """A content file's text, only to find a line; an unreadable file has no lines to give."""
     try:
@@ -88,7 +96,7 @@ class Checker:
             self._texts[source] = self._read(source)
         text = self._texts[source]
         for needle in needles:
-            at = text.find(needle) if needle else -1
+            at = _whole(text, needle) if needle else -1
             if at >= 0:
                 return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
         return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from site_builder.cache import cache_folder
 from site_builder.config import SiteConfig
@@ -98,7 +98,7 @@ class Record:
     listed: Mapping[str, frozenset[str]] = field(default_factory=dict)  # feed URL -> items
 
     def identities(self) -> set[str]:
-        return {source_identity(url) for url in (*self.seen, *self.discarded)}
+        return {item_identity(url) for url in (*self.seen, *self.discarded)}
 
     def to_json(self) -> str:
         data = {
@@ -117,6 +117,14 @@ class Record:
         return {k: v for k, v in found if v}
 
 
+def item_identity(url: str) -> str:
+    """What makes two feed items one story: ``source_identity`` and the fragment, as a
+    feed may give one item per part of a page (``page#a``, ``page#b``) and each is its
+    own story (they were once taken for one, and all but the first never offered)."""
+    fragment = urlsplit(url.strip()).fragment
+    return source_identity(url) + (f"#{fragment}" if fragment else "")
+
+
 def forgetting(record: Record, today: date, sources: Iterable[str]) -> Record:
     """``record`` without what can no longer come back, so that it stops growing: links
     offered or discarded more than ``REMEMBER_DAYS`` ago that no source's feed lists any
@@ -124,12 +132,12 @@ def forgetting(record: Record, today: date, sources: Iterable[str]) -> Record:
     with no day yet (a record from before days were kept) is dated ``today``."""
     named = set(sources)
     listed = {url: items for url, items in record.listed.items() if url in named}
-    live = {source_identity(item) for items in listed.values() for item in items}
+    live = {item_identity(item) for items in listed.values() for item in items}
     oldest = (today - timedelta(days=REMEMBER_DAYS)).isoformat()
 
     def kept(links: Mapping[str, str]) -> dict[str, str]:
         dated = {url: day or today.isoformat() for url, day in links.items()}
-        return {u: d for u, d in dated.items() if d >= oldest or source_identity(u) in live}
+        return {u: d for u, d in dated.items() if d >= oldest or item_identity(u) in live}
 
     return replace(
         record,
@@ -327,7 +335,7 @@ def list_inbox(config: SiteConfig) -> tuple[list[Candidate], list[SiteError]]:
 
 
 def cited_identities(config: SiteConfig) -> tuple[set[str], list[SiteError]]:
-    """Every source URL cited under ``content/`` (articles and drafts), normalised."""
+    """Every source URL cited under ``content/`` (articles and drafts), as ``item_identity``."""
     cited: set[str] = set()
     problems: list[SiteError] = []
     for path in walk(config.content_dir):
@@ -336,7 +344,7 @@ def cited_identities(config: SiteConfig) -> tuple[set[str], list[SiteError]]:
             if isinstance(meta, SiteError):
                 problems.append(meta)
             else:
-                cited.update(source_identity(url) for url in source_urls(meta))
+                cited.update(item_identity(url) for url in source_urls(meta))
     return cited, problems
 
 

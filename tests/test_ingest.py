@@ -628,3 +628,19 @@ def test_a_record_of_links_without_days_is_read_dated_and_pruned_of_dropped_sour
     assert record["feeds"] == {  # the feed no source names is gone; the one read lists its items
         url: {"items": ["https://news.example.com/story/1", "https://news.example.com/story/2"]}
     }
+
+
+def test_items_of_one_page_told_apart_by_their_fragment_are_each_offered(
+    make_site: MakeSite, server: FeedServer
+) -> None:
+    """A feed giving one item per part of a page (a changelog, a link blog)."""
+    feed = rss(3).replace(b"/story/2</link>", b"/story/1#second</link>")
+    feed = feed.replace(b"/story/3</link>", b"/story/1#third</link>")
+    root = site_with(make_site, ("Example News", server.serve("/news.rss", feed)))
+    assert ingest(root) == 0
+    assert sorted(str(d["source"]["url"]) for d in drafts(root).values()) == [  # type: ignore[index]
+        "https://news.example.com/story/1",
+        "https://news.example.com/story/1#second",
+        "https://news.example.com/story/1#third",
+    ]
+    assert ingest(root) == 0 and len(drafts(root)) == 3  # each known now

@@ -23,6 +23,7 @@ from site_builder.inbox import (
     Validators,
     cited_identities,
     forgetting,
+    item_identity,
     load_record,
     record_lock,
     save_record,
@@ -33,7 +34,6 @@ from site_builder.ingest.drafts import draft_stem, draft_text
 from site_builder.ingest.fetch import Fetched, Limits, fetch, make_client
 from site_builder.ingest.parse import Item, Origin, Parsed, parse_feed
 from site_builder.ingest.sources import pick_sources, site_sources
-from site_builder.site import source_identity
 
 __all__ = [
     "IngestOptions",
@@ -236,7 +236,7 @@ def _parse(fetched: Fetched, name: str, now: datetime) -> Parsed | str:
 
 
 def _take_item(run: _Run, source: FeedSource, origin: Origin, item: Item) -> None:
-    identity = source_identity(item.url)
+    identity = item_identity(item.url)
     if identity in run.known:
         run.report.known += 1
         return

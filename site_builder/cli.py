@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 
 from site_builder import __version__
 from site_builder.cache import build_lock
-from site_builder.config import CONFIG_NAME, SiteConfig, is_ignored, load_config, theme_dir
+from site_builder.config import (
+    CONFIG_NAME,
+    INDEX_DIR,
+    SiteConfig,
+    is_ignored,
+    load_config,
+    theme_dir,
+)
 from site_builder.errors import BuildFailed, ConfigError, SiteError
 from site_builder.fresh import BuildResult, no_op
 from site_builder.model import file_slug
@@ -133,12 +140,24 @@ def _build(
             result, checked = _build_checked(args, config, progress)
         else:
             result, checked = _build_alone(args, config, progress), None
-        from site_builder.indexing import drop_search, index_search  # noqa: PLC0415 - see the imports
-
         if not config.search:
-            drop_search(config)
+            if _may_hold_an_index(config.output_dir):
+                from site_builder.indexing import drop_search  # noqa: PLC0415 - see the imports
+
+                drop_search(config)
             return result, checked, None
+        from site_builder.indexing import index_search  # noqa: PLC0415 - see the imports
+
         return result, checked, index_search(config)
+
+
+def _may_hold_an_index(output: Path) -> bool:
+    """Whether an earlier build may have left an index to drop: the search stage's
+    imports were a tenth of a one-story edit built with --no-search."""
+    try:
+        return any(path.name.startswith(INDEX_DIR) for path in output.iterdir())
+    except OSError:
+        return True
 
 
 def _build_checked(

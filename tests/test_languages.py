@@ -214,11 +214,11 @@ def test_a_translation_key_no_other_language_has_is_reported_by_check(
     done = run_cli(root, "check", "--strict")
     assert done.returncode == 1
     assert (
-        "content/de/articles/python-vier.md:4: warning: translation_key: 'pyhton4': "
+        "content/de/articles/python-vier.md:4: error: translation_key: 'pyhton4': "
         "no story in another language has it"
     ) in done.stderr
     # Its partner lost its translation: the same line for it.
-    assert "content/articles/python.md:4: warning: translation_key: 'py4'" in done.stderr
+    assert "content/articles/python.md:4: error: translation_key: 'py4'" in done.stderr
     assert run_cli(root, "check").returncode == 0  # a warning, without --strict
 
 
@@ -438,7 +438,7 @@ def test_a_draft_translation_is_no_missing_one_and_a_shared_key_is_reported(
     done = run_cli(root, "check", "--strict")
     assert "go.md" not in done.stderr  # a translation in progress
     assert (
-        "content/de/articles/python-zwei.md:4: warning: translation_key: 'py4': "
+        "content/de/articles/python-zwei.md:4: error: translation_key: 'py4': "
         "content/de/articles/python-vier.md in the same language has it too"
     ) in done.stderr
     assert done.returncode == 1

@@ -108,10 +108,20 @@ def test_a_new_site_from_the_wheel_builds_checks_and_serves(
     assert _serves(builder, site) == "Hello, world"
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _serves(builder: Path, site: Path) -> str:
     """Start ``serve`` as a user does, fetch the article, stop it with Ctrl-C."""
     process = subprocess.Popen(
-        [builder, "serve", "--port", "0"], cwd=site, stdout=subprocess.PIPE, text=True
+        [builder, "serve", "--port", "0"],
+        cwd=site,
+        stdout=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as a terminal delivers it: a suite run in the background hands its
+        # children SIGINT ignored, and the preview would never stop.
+        preexec_fn=_interruptible,  # noqa: PLW1509 - no threads start before exec
     )
     with process:
         assert process.stdout is not None
@@ -123,7 +133,11 @@ def _serves(builder: Path, site: Path) -> str:
         page = conn.getresponse().read().decode("utf-8")
         conn.close()
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()  # else leaving the with block waits for it for ever
+            raise
     assert process.returncode == 0
     return re.findall(r"<h1[^>]*>([^<]+)</h1>", page)[0].strip()
 

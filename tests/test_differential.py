@@ -325,12 +325,14 @@ class SiteInUse(RuleBasedStateMachine):
         if kind is not None and PLACED_AGAIN_SAYS in out:
             PLACED_AGAIN[kind] += 1
         if code != 0:
-            assert snapshot(self.root / "output") == before, "a failed build changed output/"
+            assert snapshot(self.root / "output") == before, ("a failed build changed output/", err)
         else:
             built, expected = snapshot(self.root / "output"), snapshot(fresh / "output")
             assert built == expected, differing(built, expected)
-            ledger, clean_ledger = self.root / "permalinks.json", fresh / "permalinks.json"
-            assert ledger.read_bytes() == clean_ledger.read_bytes()
+            # A build that records no ids (drafts, future, a loopback address) may leave
+            # none: absent in both folders then.
+            clean_ledger = fresh / "permalinks.json"
+            assert self.ledger() == (clean_ledger.read_bytes() if clean_ledger.exists() else None)
         shutil.rmtree(fresh)
 
     @rule(options=build_options)
@@ -391,7 +393,9 @@ class SiteInUse(RuleBasedStateMachine):
     def edit_metadata(self, data: st.DataObject, kind: str) -> None:
         """An editor builds the site, fixes one story's title, tags, category, date or
         address, and builds again with the same command."""
-        options = {**(self.last_options or CONFIG_BUILD), "clean": False}
+        # A publishing build: one with drafts or future stories keeps no record to edit.
+        last = self.last_options or CONFIG_BUILD
+        options = {**last, "clean": False, "drafts": False, "future": False}
         self.build(options)
         name = data.draw(st.sampled_from(sorted(self.articles)), label="article")
         meta, body = self.articles[name]
@@ -674,7 +678,7 @@ EDITS = (  # the text most often, as editors do
 FAILURES = os.environ.get("SITE_BUILDER_DIFFERENTIAL_FAILURES")
 
 SETTINGS = settings(
-    max_examples=EXAMPLES or 10,
+    max_examples=EXAMPLES or 12,
     stateful_step_count=STEPS,
     derandomize=not (EXAMPLES or FAILURES),  # Hypothesis keeps no examples when derandomized
     database=DirectoryBasedExampleDatabase(FAILURES) if FAILURES else None,

@@ -6,8 +6,6 @@ output that must change, and only then touch ``output/``.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import threading
 import time
 from collections import defaultdict
@@ -20,6 +18,7 @@ from site_builder.cache import (
     Inputs,
     Manifest,
     RenderCache,
+    collector_paused,
     forget_manifest,
     kinds,
     load_manifest,
@@ -104,23 +103,8 @@ def plan(
     progress: Progress = no_progress,
 ) -> Plan:
     """Load, validate and place everything; raise ``BuildFailed`` with every problem."""
-    with _collector_paused():
+    with collector_paused():
         return _plan(config, now=now, jobs=jobs, strict=strict, progress=progress)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Planning makes hundreds of thousands of objects that all outlive it: the cyclic
-    garbage collector would scan them over and over for nothing (a quarter of the time
-    of a one-article edit at 100,000 articles). The cycles such a stage leaves are few
-    and collected after."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _plan(
@@ -264,7 +248,7 @@ def _render_kept(spec: OutputSpec) -> Outcome:
         return outcome
     # Paused: what reading makes is freed as it goes, with no cycle to find, but it
     # would start collections that walk everything the rendering keeps.
-    with _collector_paused():
+    with collector_paused():
         return outcome[0], outcome[1], read_page(outcome[0])
 
 
@@ -275,7 +259,7 @@ def _checked_one(spec: OutputSpec) -> bytes | Page | SiteError:
     outcome = _render_one(spec)
     if isinstance(outcome, SiteError) or not is_page(spec.path):
         return outcome if isinstance(outcome, SiteError) else outcome[0]
-    with _collector_paused():  # see _render_kept
+    with collector_paused():  # see _render_kept
         return read_page(outcome[0])
 
 
@@ -492,7 +476,7 @@ def write_planned(
     """
     # Bodies were fetched for pages and feeds; a first spare is linked beside the records.
     with readers_closed(), spares_aside():
-        with _collector_paused():  # the manifest is a few objects per output, all kept
+        with collector_paused():  # the manifest is a few objects per output, all kept
             old, changed, why_full = (
                 _usable_manifest(config, p) if incremental else (None, [], "--clean")
             )
@@ -518,7 +502,7 @@ def write_planned(
             inputs="" if p.warnings else inputs.signature,
             valid_until=due,
         )
-        with _collector_paused():
+        with collector_paused():
             save_manifest(config.root, manifest)
             # The record's fast paths write the ledger as this build did: not for one that
             # may not, or whose ledger on disk is not what it placed stories with.

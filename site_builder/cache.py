@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -566,3 +567,19 @@ def readers_closed() -> Iterator[None]:
         yield
     finally:
         close_readers()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Planning, and an edit's outline and the rows it reads back, make hundreds of
+    thousands of objects that all outlive them: the cyclic collector would scan them over
+    and over for nothing (a quarter of a planned edit at 100,000 articles, a tenth of a
+    recategorisation at 10,000), and in a forked renderer copy every page of memory they
+    share with the parent. The cycles such a stage leaves are few and collected after."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()

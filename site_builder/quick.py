@@ -18,7 +18,6 @@ plan in memory instead (``live``).
 from __future__ import annotations
 
 import contextlib
-import gc
 import sqlite3
 import time
 from collections import defaultdict
@@ -32,6 +31,7 @@ from site_builder.cache import (
     RenderCache,
     amend_manifest,
     close_readers,
+    collector_paused,
     load_summary,
     save_summary,
 )
@@ -263,7 +263,7 @@ def edit_in_place(
     if summary.valid_until and now >= datetime.fromisoformat(summary.valid_until):
         return None  # a scheduled story has come due: it must be placed
     try:
-        with _collector_paused(), store(config) as db:
+        with collector_paused(), store(config) as db:
             edited = _edit_kept(config, db, summary.inputs, inputs, now=now, jobs=jobs)
     except (sqlite3.Error, OSError, TypeError, ValueError):
         return None
@@ -286,22 +286,6 @@ def edit_in_place(
         planned=False,
         replanned=edited.replanned,
     )
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The outline and the rows read back are tens of thousands of objects that all
-    outlive the edit: the cyclic collector would scan them again and again for nothing
-    (a tenth of a recategorisation at 10,000 articles), and, in a forked renderer, copy
-    every page of memory they share with the parent. The few cycles an edit leaves are
-    collected after it."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _edit_kept(

@@ -21,13 +21,13 @@ from pathlib import Path
 from site_builder.build import (
     CheckResult,
     Kept,
-    _collector_paused,
     _rendered,
     check_files,
     page_sources,
     plan,
     write_planned,
 )
+from site_builder.cache import collector_paused
 from site_builder.checks import SiteCheck, is_page
 from site_builder.config import SiteConfig
 from site_builder.fresh import BuildResult, no_op
@@ -56,7 +56,7 @@ class _Checked(Kept):
 
     def __setitem__(self, path: str, data: bytes | Page) -> None:
         self.paths.add(path)
-        with _collector_paused():  # as _render_kept reads the page: nothing here is a cycle
+        with collector_paused():  # as _render_kept reads the page: nothing here is a cycle
             self.check.add(path, data)
 
 
